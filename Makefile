@@ -1,0 +1,48 @@
+# Two commands set up everything on a fresh machine: `make pipeline` and `make test`.
+# Each (re)creates .venv from pyproject.toml when it is missing or older than pyproject.toml.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PORT   ?= 8080
+
+export RUNTIME__DLTHUB_TELEMETRY := false
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+
+.PHONY: pipeline test lint sandbox docs sql clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing the pinned dependencies into $(VENV) ..."
+	@$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+## Extract from Acuity (or the embedded sandbox when no credentials are set), build the dbt models, print the summary.
+pipeline: $(STAMP)
+	@$(BIN)/python -m transform $(ARGS)
+
+## Lint, then run the whole test suite (pytest drives the sandbox over HTTP and runs dbt's unit and data tests).
+test: $(STAMP) lint
+	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+
+## Serve the Acuity emulator standalone (see `python -m sandbox --help`).
+sandbox: $(STAMP)
+	@$(BIN)/python -m sandbox --port $(PORT) $(ARGS)
+
+## Generate and serve dbt docs on 127.0.0.1.
+docs: $(STAMP)
+	@$(BIN)/python -m transform docs --port $(PORT)
+
+## An analyst SQL shell on the warehouse (read-only).
+sql: $(STAMP)
+	@$(BIN)/python -m transform sql
+
+clean:
+	rm -rf warehouse .dlt_pipelines target logs

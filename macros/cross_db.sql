@@ -1,0 +1,28 @@
+{#- The few SQL spellings that differ between warehouses, behind adapter.dispatch so models stay one copy.
+    default__ is PostgreSQL's spelling; DuckDB and Snowflake override where they differ. -#}
+
+{% macro regex_matches(expr, pattern) -%}
+    {{ return(adapter.dispatch('regex_matches', 'acuity')(expr, pattern)) }}
+{%- endmacro %}
+{% macro default__regex_matches(expr, pattern) -%}({{ expr }} ~ '{{ pattern }}'){%- endmacro %}
+{% macro duckdb__regex_matches(expr, pattern) -%}regexp_matches({{ expr }}, '{{ pattern }}'){%- endmacro %}
+{% macro snowflake__regex_matches(expr, pattern) -%}regexp_like({{ expr }}, '{{ pattern }}'){%- endmacro %}
+
+{#- Cast that yields null instead of failing the build on a value that is not of the type; the pattern guards
+    warehouses without try_cast. -#}
+{% macro try_cast_or_null(expr, type, pattern) -%}
+    {{ return(adapter.dispatch('try_cast_or_null', 'acuity')(expr, type, pattern)) }}
+{%- endmacro %}
+{% macro default__try_cast_or_null(expr, type, pattern) -%}
+    case when {{ regex_matches(expr, pattern) }} then cast({{ expr }} as {{ type }}) end
+{%- endmacro %}
+{% macro duckdb__try_cast_or_null(expr, type, pattern) -%}
+    case when {{ regex_matches(expr, pattern) }} then try_cast({{ expr }} as {{ type }}) end
+{%- endmacro %}
+{% macro snowflake__try_cast_or_null(expr, type, pattern) -%}try_cast({{ expr }} as {{ type }}){%- endmacro %}
+
+{% macro digits_only(expr) -%}
+    {{ return(adapter.dispatch('digits_only', 'acuity')(expr)) }}
+{%- endmacro %}
+{% macro default__digits_only(expr) -%}regexp_replace({{ expr }}, '[^0-9]', '', 'g'){%- endmacro %}
+{% macro snowflake__digits_only(expr) -%}regexp_replace({{ expr }}, '[^0-9]', ''){%- endmacro %}

@@ -1,0 +1,52 @@
+{#- Normalisation rules shared by every model that reads an email, a phone or an Acuity datetime. -#}
+
+{#- Email: trimmed, lower-cased; empty means none. -#}
+{% macro normalise_email(expr) -%}
+    nullif(lower(trim({{ expr }})), '')
+{%- endmacro %}
+
+{#- Phone: digits in international form without '+'. A value written with '+' already carries its country code;
+    a leading 00 is the international prefix and is dropped; a bare 10-digit number is national and gets
+    var('default_phone_country_code'); anything else is kept as its digits. Empty means none. -#}
+{% macro normalise_phone(expr) -%}
+    case
+        when {{ digits_only(expr) }} = '' then null
+        when trim({{ expr }}) like '+%' then {{ digits_only(expr) }}
+        when {{ digits_only(expr) }} like '00%' then substr({{ digits_only(expr) }}, 3)
+        when {{ dbt.length(digits_only(expr)) }} = 10
+            then '{{ var("default_phone_country_code") }}' || {{ digits_only(expr) }}
+        else {{ digits_only(expr) }}
+    end
+{%- endmacro %}
+
+{#- The name Acuity itself identifies a client by (with the phone): "first last", trimmed and lower-cased. -#}
+{% macro normalise_name(first_name, last_name) -%}
+    nullif(lower(trim(coalesce(trim({{ first_name }}), '') || ' ' || coalesce(trim({{ last_name }}), ''))), '')
+{%- endmacro %}
+
+{#- Acuity datetimes look like 2026-11-24T10:15:00-0500 (offset without colon; a colon is tolerated).
+    acuity_local_timestamp: the wall-clock time where the appointment happens; null when unparseable. -#}
+{% macro acuity_local_timestamp(expr) -%}
+    {{ try_cast_or_null("replace(substr(" ~ expr ~ ", 1, 19), 'T', ' ')", "timestamp",
+                 "^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}$") }}
+{%- endmacro %}
+
+{#- Offset from UTC in minutes (-0500 -> -300); null when the suffix is not an offset. -#}
+{% macro acuity_offset_minutes(expr) -%}
+    case
+        when {{ regex_matches("substr(" ~ expr ~ ", 20)", "^[+-][0-9]{2}:?[0-9]{2}$") }}
+        then (case when substr({{ expr }}, 20, 1) = '-' then -1 else 1 end)
+            * (cast(substr(replace(substr({{ expr }}, 21), ':', ''), 1, 2) as integer) * 60
+               + cast(substr(replace(substr({{ expr }}, 21), ':', ''), 3, 2) as integer))
+    end
+{%- endmacro %}
+
+{#- The same instant in UTC: local time minus its offset. -#}
+{% macro acuity_utc_timestamp(expr) -%}
+    {{ dbt.dateadd('minute', '-1 * (' ~ acuity_offset_minutes(expr) ~ ')', acuity_local_timestamp(expr)) }}
+{%- endmacro %}
+
+{#- Money arrives as strings ("55", "0.00"); anything else is null, never a failed build. -#}
+{% macro acuity_money(expr) -%}
+    {{ try_cast_or_null("trim(" ~ expr ~ ")", "decimal(12, 2)", "^-?[0-9]+([.][0-9]+)?$") }}
+{%- endmacro %}

@@ -1,0 +1,15 @@
+with
+
+orders as (
+
+    select * from {{ ref('stg_acuity__orders') }}
+
+),
+
+matched as (
+
+    {{ match_to_contact('orders') }}
+
+)
+
+select * from matched

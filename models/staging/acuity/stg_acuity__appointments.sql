@@ -1,0 +1,65 @@
+with
+
+source as (
+
+    select * from {{ source('acuity', 'appointments') }}
+
+),
+
+-- raw keeps one row per version (dlt scd2); the latest version of each appointment wins
+versions as (
+
+    select
+        *,
+        row_number() over (
+            partition by tenant_id, id
+            order by _dlt_valid_from desc, _dlt_valid_to desc
+        ) as version_rank,
+        count(*) over (partition by tenant_id, id) as version_count
+    from source
+
+),
+
+renamed as (
+
+    select
+        tenant_id,
+        cast(id as bigint) as appointment_id,
+        first_name,
+        last_name,
+        {{ normalise_name('first_name', 'last_name') }} as client_name_normalised,
+        email as email_raw,
+        {{ normalise_email('email') }} as email_normalised,
+        phone as phone_raw,
+        {{ normalise_phone('phone') }} as phone_normalised,
+        cast(appointment_type_id as bigint) as appointment_type_id,
+        type as appointment_type,
+        category,
+        cast(calendar_id as bigint) as calendar_id,
+        calendar,
+        calendar_timezone,
+        timezone as client_timezone,
+        "datetime" as starts_at_raw,
+        {{ acuity_local_timestamp('"datetime"') }} as starts_at_local,
+        {{ acuity_offset_minutes('"datetime"') }} as utc_offset_minutes,
+        {{ acuity_utc_timestamp('"datetime"') }} as starts_at_utc,
+        {{ acuity_utc_timestamp('datetime_created') }} as created_at_utc,
+        {{ try_cast_or_null('duration', 'integer', '^[0-9]+$') }} as duration_minutes,
+        {{ acuity_money('price') }} as price,
+        {{ acuity_money('price_sold') }} as price_sold,
+        {{ acuity_money('amount_paid') }} as amount_paid,
+        lower(trim(paid)) = 'yes' as is_paid,
+        coalesce(canceled, false) as is_canceled,
+        coalesce(no_show, false) as is_no_show,
+        location,
+        _dlt_valid_to is not null as is_removed,
+        _dlt_valid_from as version_valid_from,
+        _dlt_valid_to as removed_at,
+        version_count,
+        _dlt_load_id as load_id
+    from versions
+    where version_rank = 1
+
+)
+
+select * from renamed

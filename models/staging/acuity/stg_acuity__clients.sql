@@ -1,0 +1,37 @@
+with
+
+source as (
+
+    select * from {{ source('acuity', 'clients') }}
+
+),
+
+-- clients have no id in Acuity: the current record set is the rows dlt has not retired
+current_clients as (
+
+    select * from source
+    where _dlt_valid_to is null
+
+),
+
+renamed as (
+
+    select
+        tenant_id,
+        -- dlt's row hash of the record's content: stable while the record is unchanged
+        _dlt_id as client_record_id,
+        first_name,
+        last_name,
+        {{ normalise_name('first_name', 'last_name') }} as client_name_normalised,
+        email as email_raw,
+        {{ normalise_email('email') }} as email_normalised,
+        phone as phone_raw,
+        {{ normalise_phone('phone') }} as phone_normalised,
+        notes,
+        _dlt_valid_from as version_valid_from,
+        _dlt_load_id as load_id
+    from current_clients
+
+)
+
+select * from renamed

@@ -1,0 +1,48 @@
+with
+
+source as (
+
+    select * from {{ source('acuity', 'orders') }}
+
+),
+
+versions as (
+
+    select
+        *,
+        row_number() over (
+            partition by tenant_id, id
+            order by _dlt_valid_from desc, _dlt_valid_to desc
+        ) as version_rank
+    from source
+
+),
+
+renamed as (
+
+    select
+        tenant_id,
+        cast(id as bigint) as order_id,
+        lower(trim(status)) as order_status,
+        lower(trim(status)) in ('paid', 'delivered') as is_revenue,
+        {{ acuity_money('total') }} as order_total,
+        -- order times carry no offset: they are wall-clock times in the account's time zone
+        {{ try_cast_or_null("trim(time) || ':00'", 'timestamp',
+                     '^ *[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} *$') }} as ordered_at_local,
+        title,
+        first_name,
+        last_name,
+        {{ normalise_name('first_name', 'last_name') }} as client_name_normalised,
+        email as email_raw,
+        {{ normalise_email('email') }} as email_normalised,
+        phone as phone_raw,
+        {{ normalise_phone('phone') }} as phone_normalised,
+        _dlt_valid_to is not null as is_removed,
+        _dlt_valid_from as version_valid_from,
+        _dlt_load_id as load_id
+    from versions
+    where version_rank = 1
+
+)
+
+select * from renamed

@@ -1,0 +1,63 @@
+"""``python -m transform`` (``make pipeline``): the command line. Flags read the same on every subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from extract.errors import AcuityError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="acuity-elt",
+        description=(
+            "Sync Acuity Scheduling into the warehouse and build the dbt models. Without ACUITY_USER_ID and "
+            "ACUITY_API_KEY the embedded sandbox (a local Acuity emulator) is synced instead."
+        ),
+    )
+    sub = parser.add_subparsers(dest="command")
+    run = sub.add_parser("run", help="extract, load, dbt build, summary (the default)")
+    for target in (parser, run):
+        target.add_argument("--as-of", help="treat this ISO date/timestamp as now (default: now; env ACUITY_AS_OF)")
+        target.add_argument("--since", help="backfill appointments from this date (default: 2 years before as-of)")
+        target.add_argument(
+            "--full-refresh",
+            action="store_true",
+            help="re-read all appointments from --since, not just the live window",
+        )
+        target.add_argument(
+            "--sandbox", action="store_true", help="sync the embedded sandbox even if credentials are set"
+        )
+    docs = sub.add_parser("docs", help="generate and serve dbt docs on 127.0.0.1")
+    docs.add_argument("--port", type=int, default=8080)
+    sub.add_parser("sql", help="open a read-only DuckDB shell on the warehouse")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "docs":
+            from transform.tools import serve_docs
+
+            return serve_docs(args.port)
+        if args.command == "sql":
+            from transform.tools import sql_shell
+
+            return sql_shell()
+        return _run(args)
+    except AcuityError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    from extract.config import settings_from_env
+    from transform.run import report_run, run
+
+    settings = settings_from_env(args.as_of, args.since, args.full_refresh)
+    return report_run(run(settings, use_sandbox=args.sandbox))

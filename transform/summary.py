@@ -1,0 +1,110 @@
+"""The seed-style report printed at the end of a run, read from the marts (never from the extractor's counters)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+METRIC_ORDER = (
+    "fetched",
+    "appointments_attempted",
+    "appointments_persisted",
+    "appointments_skipped_historical",
+    "appointments_skipped_canceled",
+    "appointments_skipped_unmatched",
+    "appointments_skipped_missing_time",
+    "appointments_skipped_write_failures",
+    "appointments_skipped_total",
+    "contacts_processed",
+    "contacts_with_revenue",
+    "total_revenue",
+    "unmatched_revenue",
+    "http_requests",
+    "clients_status",
+    "appointments_status",
+    "orders_status",
+    "duration_seconds",
+)
+
+
+@dataclass
+class TenantSummary:
+    tenant_id: str
+    metrics: dict[str, Any]
+    future_by_month: list[tuple[str, int]]
+    match_rules: dict[str, int]
+
+
+def read_summaries(connection: duckdb.DuckDBPyConnection) -> list[TenantSummary]:
+    """The latest run's metrics per tenant, its future appointments per month and per match rule."""
+    metrics = _dicts(
+        connection,
+        """
+        select m.* from marts.sync_metrics as m
+        join intermediate.int_acuity__latest_runs as r on r.tenant_id = m.tenant_id and r.run_id = m.run_id
+        order by m.tenant_id
+        """,
+    )
+    months = connection.execute(
+        """
+        select tenant_id, strftime(date_trunc('month', starts_at_utc), '%Y-%m') as month, count(*)
+        from marts.future_appointments group by 1, 2 order by 1, 2
+        """
+    ).fetchall()
+    rules = connection.execute(
+        "select tenant_id, match_rule, count(*) from marts.future_appointments group by 1, 2 order by 1, 2"
+    ).fetchall()
+    return [
+        TenantSummary(
+            tenant_id=row["tenant_id"],
+            metrics=row,
+            future_by_month=[(month, n) for tenant, month, n in months if tenant == row["tenant_id"]],
+            match_rules={rule: n for tenant, rule, n in rules if tenant == row["tenant_id"]},
+        )
+        for row in metrics
+    ]
+
+
+def _dicts(connection: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+    cursor = connection.execute(sql)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def format_summary(summary: TenantSummary) -> str:
+    """Plain text, aligned, no colour: it must read the same in a terminal, a CI log and a cron mail."""
+    m = summary.metrics
+    future_active = m["future_appointments"]
+    lines = [
+        f"Tenant {summary.tenant_id} — run {m['run_id']} (as of {m['as_of']:%Y-%m-%d %H:%M} UTC)",
+        f"  future appointments fetched (not canceled): {future_active}"
+        f"  — persisted {m['appointments_persisted']}, unmatched {m['appointments_skipped_unmatched']}",
+        f"  revenue ${_money(m['total_revenue'])} from {m['contacts_with_revenue']} contacts"
+        f" (unmatched ${_money(m['unmatched_revenue'])})",
+        "  job result:",
+    ]
+    width = max(len(k) for k in METRIC_ORDER)
+    for key in METRIC_ORDER:
+        value = m.get(key)
+        shown = f"${_money(value)}" if key in ("total_revenue", "unmatched_revenue") else _number(value)
+        lines.append(f"    {key:<{width}}  {shown:>12}")
+    lines.append("  future appointments by month (UTC):")
+    lines += [f"    {month}  {count:>5}" for month, count in summary.future_by_month] or ["    (none)"]
+    lines.append("  match rules: " + ", ".join(f"{rule} {n}" for rule, n in sorted(summary.match_rules.items())))
+    return "\n".join(lines)
+
+
+def _money(value: Any) -> str:
+    amount = Decimal(str(value or 0))
+    return f"{amount:,.2f}".removesuffix(".00") if amount == amount.to_integral() else f"{amount:,.2f}"
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
