@@ -48,6 +48,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own warehouse and dlt state; nothing touches the repository's warehouse/."""
     monkeypatch.setenv("ACUITY_WAREHOUSE", str(tmp_path / "acuity.duckdb"))
     monkeypatch.setenv("ACUITY_DLT_DIR", str(tmp_path / "dlt"))
+    monkeypatch.setenv("ACUITY_DBT_TARGET_PATH", str(tmp_path / "dbt_target"))
     monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
     # fast retries: the sandbox's faults are short bursts
     monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
