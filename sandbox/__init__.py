@@ -1,0 +1,7 @@
+"""Local HTTP emulator of the Acuity Scheduling API v1, with deterministic accounts and known ground truth."""
+
+from sandbox.account import Account
+from sandbox.generator import build_account
+from sandbox.server import Fault, SandboxServer
+
+__all__ = ["Account", "Fault", "SandboxServer", "build_account"]

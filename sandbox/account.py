@@ -1,0 +1,449 @@
+"""An emulated Acuity account: the queries the server answers, the mutations tests apply, and ground truth.
+
+Base records come from a source (in memory or derived per index); every change lives in small override maps,
+so a million-appointment account stays cheap and a mutation is visible to the very next request.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from itertools import islice
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sandbox import render
+from sandbox.catalog import APPOINTMENT_TYPES, CALENDARS, PROFILE
+from sandbox.design import assemble, local_slot, midnight_utc, pick_calendar
+from sandbox.matching import ContactIndex, normalise_email
+from sandbox.records import Appointment, Client, Order
+from sandbox.sources import AppointmentSource, ClientSource, OrderSource
+
+_CALENDARS = {c.id: c for c in CALENDARS}
+_TYPES = {t.id: t for t in APPOINTMENT_TYPES}
+# Local dates span UTC-12..UTC+14, so a day-padded UTC window always contains every candidate.
+_PAD = timedelta(days=1)
+REVENUE_STATUSES = ("paid", "delivered")
+
+
+@dataclass(frozen=True)
+class AppointmentQuery:
+    """GET /appointments parameters after parsing; `status` is active, canceled or all."""
+
+    max: int = 100
+    min_date: date | None = None
+    max_date: date | None = None
+    descending: bool = True
+    status: str = "active"
+    calendar_id: int | None = None
+    type_id: int | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+def _key(appt: Appointment) -> tuple[datetime, int]:
+    return appt.start, appt.id
+
+
+def _same(wanted: str | None, actual: str) -> bool:
+    return wanted is None or wanted.strip().lower() == actual.strip().lower()
+
+
+class Account:
+    """One tenant. `exhaustive` accounts (the seed scenario) also keep id-level ground truth and re-match."""
+
+    def __init__(
+        self,
+        *,
+        scenario: str,
+        seed: int,
+        as_of: date,
+        appointments: AppointmentSource,
+        clients: ClientSource,
+        orders: OrderSource,
+        exhaustive: bool,
+    ) -> None:
+        self.scenario = scenario
+        self.seed = seed
+        self.as_of = as_of
+        self.profile = PROFILE
+        self._appointments = appointments
+        self._clients = clients
+        self._orders = orders
+        self._exhaustive = exhaustive
+        self._lock = threading.RLock()
+        self._changed: dict[int, Appointment] = {}
+        self._deleted: set[int] = set()
+        self._client_overrides: dict[int, Client] = {}
+        self._order_overrides: dict[int, Order] = {}
+        self._extra_orders: list[Order] = []
+        self._next_appointment_id = appointments.id_base + len(appointments)
+        self._next_order_id = orders.id_base + len(orders)
+        self._rng = random.Random(f"{scenario}:{seed}:mutations")
+
+    # ---- reads -------------------------------------------------------------------------------------------
+    def me(self, user_id: int) -> dict[str, Any]:
+        return render.me(user_id, self.profile)
+
+    def calendars(self) -> list[dict[str, Any]]:
+        return [render.calendar(c) for c in CALENDARS]
+
+    def appointment_types(self, include_deleted: bool = False) -> list[dict[str, Any]]:
+        return [render.appointment_type(t) for t in APPOINTMENT_TYPES if t.active or include_deleted]
+
+    def appointments(self, query: AppointmentQuery) -> list[dict[str, Any]]:
+        low = midnight_utc(query.min_date) - _PAD if query.min_date else None
+        high = midnight_utc(query.max_date) + 2 * _PAD if query.max_date else None
+        matches = (a for a in self._stream(low, high, query.descending) if self._wanted(a, query))
+        return [self._render(a) for a in islice(matches, query.max)]
+
+    def appointment(self, appointment_id: int) -> dict[str, Any] | None:
+        appt = self._current(appointment_id)
+        return None if appt is None else self._render(appt)
+
+    def payments(self, appointment_id: int) -> list[dict[str, Any]] | None:
+        appt = self._current(appointment_id)
+        return None if appt is None else render.payments(appt, _CALENDARS[appt.calendar_id])
+
+    def clients(self, search: str | None = None) -> Iterator[dict[str, Any]]:
+        needle = (search or "").strip().lower()
+        for client in self._iter_clients():
+            if not needle or any(needle in v.lower() for v in (client.first_name, client.last_name, client.phone)):
+                yield render.client(client)
+
+    def orders(self, limit: int = 100) -> Iterator[dict[str, Any]]:
+        for order in islice(self._orders_newest_first(), limit):
+            yield render.order(order, self.profile.timezone)
+
+    # ---- mutations ---------------------------------------------------------------------------------------
+    def advance(self, days: int) -> date:
+        with self._lock:
+            self.as_of += timedelta(days=days)
+            return self.as_of
+
+    def book(self, n: int = 1) -> list[dict[str, Any]]:
+        """New future appointments for existing persons, matched by email, with ids above all others."""
+        booked = []
+        with self._lock:
+            for _ in range(n):
+                client = self._bookable_client()
+                calendar = pick_calendar(self._rng)
+                start = local_slot(self.as_of + timedelta(days=self._rng.randint(1, 45)), calendar, self._rng)
+                appt = assemble(
+                    self._rng,
+                    appointment_id=self._next_appointment_id,
+                    start=start,
+                    created=midnight_utc(self.as_of),
+                    calendar=calendar,
+                    contact=(client.first_name, client.last_name, client.email, client.phone),
+                    person=client.person,
+                    rule="email",
+                )
+                self._next_appointment_id += 1
+                self._changed[appt.id] = appt
+                booked.append(self._render(appt))
+        return booked
+
+    def reschedule(self, appointment_id: int, new_start: datetime) -> dict[str, Any]:
+        if new_start.tzinfo is None:
+            raise ValueError("new_start must be timezone-aware")
+        return self._update(appointment_id, start=new_start.astimezone(UTC))
+
+    def cancel(self, appointment_id: int) -> dict[str, Any]:
+        return self._update(appointment_id, canceled=True)
+
+    def set_no_show(self, appointment_id: int) -> dict[str, Any]:
+        return self._update(appointment_id, no_show=True)
+
+    def delete_appointment(self, appointment_id: int) -> dict[str, Any]:
+        with self._lock:
+            appt = self._require(appointment_id)
+            self._deleted.add(appointment_id)
+            self._changed.pop(appointment_id, None)
+            return self._render(appt)
+
+    def change_client_email(self, old_email: str, new_email: str) -> list[dict[str, Any]]:
+        """Re-address every client record of that email; appointments and orders keep the old text."""
+        old, new = normalise_email(old_email), normalise_email(new_email)
+        with self._lock:
+            targets = [i for i, c in enumerate(self._iter_clients()) if normalise_email(c.email) == old]
+            if not targets or old is None or new is None:
+                raise KeyError(f"no client with email {old_email!r}")
+            if any(normalise_email(c.email) == new for c in self._iter_clients()):
+                raise ValueError(f"{new_email!r} already belongs to a client")
+            for index in targets:
+                self._client_overrides[index] = replace(self._client(index), email=new_email)
+            if self._exhaustive:
+                self._rematch({old, new})
+            return [render.client(self._client(i)) for i in targets]
+
+    def pay_order(self, order_id: int) -> dict[str, Any]:
+        with self._lock:
+            order = self._order(order_id)
+            if order.status != "unpaid":
+                raise ValueError(f"order {order_id} is already {order.status}")
+            return self._store_order(replace(order, status="paid"))
+
+    def add_order(
+        self,
+        *,
+        total: str,
+        first_name: str,
+        last_name: str,
+        email: str,
+        phone: str,
+        status: str = "paid",
+        title: str = "Gift Certificate",
+        person: int | None = None,
+        rule: str = "unmatched",
+    ) -> dict[str, Any]:
+        """An order placed at the current as_of; pass the intended person/rule so ground truth stays right."""
+        with self._lock:
+            order = Order(
+                id=self._next_order_id,
+                time=midnight_utc(self.as_of) - timedelta(minutes=1),
+                total=total,
+                status=status,
+                first_name=first_name,
+                last_name=last_name,
+                email=email,
+                phone=phone,
+                title=title,
+                notes="",
+                person=person,
+                rule=rule,
+            )
+            self._next_order_id += 1
+            self._extra_orders.append(order)
+            return render.order(order, self.profile.timezone)
+
+    def add_unmatched_order(self, total: str) -> dict[str, Any]:
+        return self.add_order(
+            total=total,
+            first_name="Walk-in",
+            last_name="Guest",
+            email=f"guest{self._next_order_id}@walkin.example",
+            phone="",
+        )
+
+    def mutate_all(self, rng_seed: int) -> dict[str, Any]:
+        """One mutation of every kind on sensible targets; returns the ids (and emails) touched."""
+        rng = random.Random(rng_seed)
+        with self._lock:
+            now = midnight_utc(self.as_of)
+            future = [a for a in islice(self._stream(now, now + timedelta(days=60), False), 400) if not a.canceled]
+            past = [a for a in islice(self._stream(now - timedelta(days=30), now, True), 400) if not a.canceled]
+            rescheduled, canceled, deleted = rng.sample(future, 3)
+            no_show = rng.choice(past)
+            self.reschedule(rescheduled.id, rescheduled.start + timedelta(days=1, hours=2))
+            self.cancel(canceled.id)
+            self.delete_appointment(deleted.id)
+            self.set_no_show(no_show.id)
+            booked = [a["id"] for a in self.book(2)]
+            unpaid = [o for o in islice(self._orders_newest_first(), 2000) if o.status == "unpaid"]
+            paid_order = rng.choice(unpaid).id
+            self.pay_order(paid_order)
+            old_email = self._bookable_client().email
+            new_email = f"changed.{rng_seed}.{rng.randrange(10**6)}@newmail.example"
+            self.change_client_email(old_email, new_email)
+        return {
+            "rescheduled": rescheduled.id,
+            "canceled": canceled.id,
+            "deleted": deleted.id,
+            "no_show": no_show.id,
+            "booked": booked,
+            "paid_order": paid_order,
+            "email_changed": (old_email, new_email),
+        }
+
+    # ---- ground truth ------------------------------------------------------------------------------------
+    def ground_truth(self, as_of: datetime | None = None) -> dict[str, Any]:
+        """Counts from current state and each record's intent (never from re-running the matching rules)."""
+        now = as_of or midnight_utc(self.as_of)
+        with self._lock:
+            totals: Counter[str] = Counter()
+            by_month: Counter[str] = Counter()
+            rules: dict[int, str] = {}
+            for appt in self._stream(None, None, False):
+                totals["appointments"] += 1
+                if appt.start < now:
+                    totals["historical"] += 1
+                elif appt.canceled:
+                    totals["future_canceled"] += 1
+                else:
+                    totals["future_active"] += 1
+                    totals["future_unmatched" if appt.person is None else "future_matched"] += 1
+                    by_month[appt.start.strftime("%Y-%m")] += 1
+                    if self._exhaustive:
+                        rules[appt.id] = appt.rule
+            revenue: dict[int, Decimal] = {}
+            unmatched = Decimal(0)
+            orders = 0
+            for order in self._orders_newest_first():
+                orders += 1
+                if order.status not in REVENUE_STATUSES:
+                    continue
+                if order.person is None:
+                    unmatched += Decimal(order.total)
+                else:
+                    revenue[order.person] = revenue.get(order.person, Decimal(0)) + Decimal(order.total)
+            truth: dict[str, Any] = {
+                "clients": len(self._clients),
+                "persons": self._clients.person_count,
+                "appointments": totals["appointments"],
+                "future_active": totals["future_active"],
+                "future_matched": totals["future_matched"],
+                "future_unmatched": totals["future_unmatched"],
+                "future_canceled": totals["future_canceled"],
+                "historical": totals["historical"],
+                "future_by_month": dict(sorted(by_month.items())),
+                "revenue_total": sum(revenue.values(), Decimal(0)),
+                "contacts_with_revenue": len(revenue),
+                "unmatched_revenue": unmatched,
+                "orders": orders,
+            }
+            if self._exhaustive:
+                truth["future_ids"] = set(rules)
+                truth["future_match_rules"] = rules
+                truth["revenue_by_email"] = {
+                    normalise_email(self._client(self._clients.primary_client(p)).email): v for p, v in revenue.items()
+                }
+            return truth
+
+    # ---- internals used by tests and the checker ---------------------------------------------------------
+    def iter_appointments(self) -> Iterator[Appointment]:
+        """Every current appointment (canceled included) with its intent, oldest first."""
+        return self._stream(None, None, False)
+
+    def iter_clients(self) -> Iterator[Client]:
+        return self._iter_clients()
+
+    def iter_orders(self) -> Iterator[Order]:
+        return self._orders_newest_first()
+
+    # ---- helpers -----------------------------------------------------------------------------------------
+    def _render(self, appt: Appointment) -> dict[str, Any]:
+        return render.appointment(appt, _CALENDARS[appt.calendar_id], _TYPES[appt.type_id], self.profile)
+
+    def _current(self, appointment_id: int) -> Appointment | None:
+        if appointment_id in self._deleted:
+            return None
+        changed = self._changed.get(appointment_id)
+        if changed is not None:
+            return changed
+        index = appointment_id - self._appointments.id_base
+        return self._appointments.at(index) if 0 <= index < len(self._appointments) else None
+
+    def _require(self, appointment_id: int) -> Appointment:
+        appt = self._current(appointment_id)
+        if appt is None:
+            raise KeyError(f"no appointment {appointment_id}")
+        return appt
+
+    def _update(self, appointment_id: int, **changes: Any) -> dict[str, Any]:
+        with self._lock:
+            appt = self._require(appointment_id)
+            if appt.canceled and ("start" in changes or "canceled" in changes):
+                raise ValueError(f"appointment {appointment_id} is canceled")
+            self._changed[appointment_id] = replace(appt, **changes)
+            return self._render(self._changed[appointment_id])
+
+    def _stream(self, low: datetime | None, high: datetime | None, descending: bool) -> Iterator[Appointment]:
+        """Current appointments with low <= start < high in (start, id) order: base merged with changes.
+
+        Changed records leave the base stream and join a small sorted side stream, so moves are never lost.
+        """
+        src = self._appointments
+        first = src.first_at_or_after(low) if low else 0
+        last = src.first_at_or_after(high) if high else len(src)
+        indices = range(last - 1, first - 1, -1) if descending else range(first, last)
+        with self._lock:
+            changed = dict(self._changed)
+            deleted = set(self._deleted)
+        skip = changed.keys() | deleted
+        base = (a for a in map(src.at, indices) if a.id not in skip)
+        extra = sorted(
+            (a for a in changed.values() if (low is None or a.start >= low) and (high is None or a.start < high)),
+            key=_key,
+            reverse=descending,
+        )
+        return heapq.merge(base, extra, key=_key, reverse=descending)
+
+    def _wanted(self, appt: Appointment, query: AppointmentQuery) -> bool:
+        if (query.status == "active" and appt.canceled) or (query.status == "canceled" and not appt.canceled):
+            return False
+        if query.min_date or query.max_date:
+            local = appt.start.astimezone(ZoneInfo(_CALENDARS[appt.calendar_id].timezone)).date()
+            if (query.min_date and local < query.min_date) or (query.max_date and local > query.max_date):
+                return False
+        return (
+            (query.calendar_id is None or appt.calendar_id == query.calendar_id)
+            and (query.type_id is None or appt.type_id == query.type_id)
+            and _same(query.first_name, appt.first_name)
+            and _same(query.last_name, appt.last_name)
+            and _same(query.email, appt.email)
+            and _same(query.phone, appt.phone)
+        )
+
+    def _client(self, index: int) -> Client:
+        return self._client_overrides.get(index) or self._clients.at(index)
+
+    def _iter_clients(self) -> Iterator[Client]:
+        return map(self._client, range(len(self._clients)))
+
+    def _bookable_client(self) -> Client:
+        while True:
+            client = self._client(self._rng.randrange(len(self._clients)))
+            if client.email:
+                return client
+
+    def _order(self, order_id: int) -> Order:
+        if order_id in self._order_overrides:
+            return self._order_overrides[order_id]
+        for extra in self._extra_orders:
+            if extra.id == order_id:
+                return extra
+        index = order_id - self._orders.id_base
+        if not 0 <= index < len(self._orders):
+            raise KeyError(f"no order {order_id}")
+        return self._orders.at(index)
+
+    def _store_order(self, order: Order) -> dict[str, Any]:
+        if order.id >= self._orders.id_base + len(self._orders):
+            self._extra_orders = [order if o.id == order.id else o for o in self._extra_orders]
+        else:
+            self._order_overrides[order.id] = order
+        return render.order(order, self.profile.timezone)
+
+    def _orders_newest_first(self) -> Iterator[Order]:
+        src = self._orders
+        with self._lock:
+            overrides = dict(self._order_overrides)
+            extra = sorted(self._extra_orders, key=lambda o: (o.time, o.id), reverse=True)
+        base = (overrides.get(src.id_base + i) or src.at(i) for i in range(len(src) - 1, -1, -1))
+        return heapq.merge(extra, base, key=lambda o: (o.time, o.id), reverse=True)
+
+    def _rematch(self, emails: set[str | None]) -> None:
+        """After an email change, re-derive intent for records carrying either address (seed only).
+
+        Their old text may now match by phone, by name or not at all; ground truth must follow.
+        """
+        index = ContactIndex(self._iter_clients())
+        for appt in list(self._stream(None, None, False)):
+            if normalise_email(appt.email) in emails:
+                person, rule = index.resolve(appt.first_name, appt.last_name, appt.email, appt.phone)
+                if (person, rule) != (appt.person, appt.rule):
+                    self._changed[appt.id] = replace(appt, person=person, rule=rule)
+        for order in list(self._orders_newest_first()):
+            if normalise_email(order.email) in emails:
+                person, rule = index.resolve(order.first_name, order.last_name, order.email, order.phone)
+                if (person, rule) != (order.person, order.rule):
+                    self._store_order(replace(order, person=person, rule=rule))

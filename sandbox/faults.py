@@ -1,0 +1,45 @@
+"""Injected misbehaviour, so tests can prove clients survive throttling, errors, slowness and bad JSON."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+
+@dataclass
+class Fault:
+    """The next `times` requests whose path starts with `path` (None = any) get this instead of an answer.
+
+    A 2xx status with no body only delays the real answer; otherwise the response is `status` with `body`
+    (raw, possibly malformed) or Acuity's error body for that status.
+    """
+
+    status: int
+    times: int
+    retry_after: float | None = None
+    path: str | None = None
+    delay: float = 0.0
+    body: str | None = None
+
+
+class FaultBook:
+    """Pending faults, consumed first-injected first; thread-safe because handler threads race for them."""
+
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+        self._lock = threading.Lock()
+
+    def add(self, fault: Fault) -> None:
+        with self._lock:
+            self._faults.append(fault)
+
+    def take(self, path: str) -> Fault | None:
+        """Consume one use of the first fault matching this API path (relative to /api/v1)."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.path is None or path == fault.path or path.startswith(fault.path.rstrip("/") + "/"):
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self._faults.remove(fault)
+                    return fault
+        return None

@@ -1,0 +1,306 @@
+"""SandboxServer: Acuity's HTTP surface (auth, params, limits, errors) over one or more Accounts."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from sandbox.account import Account, AppointmentQuery
+from sandbox.faults import Fault, FaultBook
+from sandbox.ratelimit import RateLimiter
+
+API_PREFIX = "/api/v1"
+RATE_LIMIT_BODY = {
+    "status_code": 429,
+    "error": "too_many_requests",
+    "message": "Rate limit reached. Limit 10req/s and 20 concurrent connections.",
+}
+_APPOINTMENT = re.compile(r"^/appointments/(\d+)(/payments)?$")
+_CHUNK = 64 * 1024
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str | None = None, error: str | None = None) -> None:
+        phrase = HTTPStatus(status).phrase
+        super().__init__(message or phrase)
+        self.status = status
+        self.body: dict[str, Any] = {
+            "status_code": status,
+            "message": message or phrase,
+            "error": error or phrase.lower().replace(" ", "_"),
+        }
+
+
+@dataclass
+class Reply:
+    """A response; lazy `chunks` go out with chunked encoding so huge lists never sit in memory."""
+
+    status: int = 200
+    body: bytes = b""
+    chunks: Iterator[bytes] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def _json(value: Any) -> Reply:
+    return Reply(body=_dumps(value))
+
+
+def _error(err: ApiError) -> Reply:
+    return Reply(status=err.status, body=_dumps(err.body))
+
+
+def _json_array(items: Iterable[Any]) -> Iterator[bytes]:
+    yield b"["
+    for number, item in enumerate(items):
+        yield (b"," if number else b"") + _dumps(item)
+    yield b"]"
+
+
+class _Params:
+    """Query-string access with Acuity-style 400s for values that do not parse."""
+
+    def __init__(self, query: str) -> None:
+        self._values = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+
+    def text(self, name: str) -> str | None:
+        value = self._values.get(name)
+        return value if value else None
+
+    def flag(self, name: str) -> bool:
+        return (self._values.get(name) or "").lower() in ("true", "1")
+
+    def integer(self, name: str, default: int | None = None, minimum: int | None = None) -> int | None:
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise ApiError(400, f"The {name} parameter must be an integer.", "invalid_parameter") from None
+        if minimum is not None and number < minimum:
+            raise ApiError(400, f"The {name} parameter must be at least {minimum}.", "invalid_parameter")
+        return number
+
+    def day(self, name: str) -> date | None:
+        value = self.text(name)
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value).date()
+        except ValueError:
+            raise ApiError(400, f"The {name} parameter is not a valid date.", "invalid_date") from None
+
+
+def appointment_query(params: _Params) -> AppointmentQuery:
+    direction = (params.text("direction") or "DESC").upper()
+    if direction not in ("ASC", "DESC"):
+        raise ApiError(400, "The direction parameter must be ASC or DESC.", "invalid_parameter")
+    status = "canceled" if params.flag("canceled") else "all" if params.flag("showall") else "active"
+    return AppointmentQuery(
+        max=params.integer("max", 100, minimum=1) or 100,
+        min_date=params.day("minDate"),
+        max_date=params.day("maxDate"),
+        descending=direction == "DESC",
+        status=status,
+        calendar_id=params.integer("calendarID"),
+        type_id=params.integer("appointmentTypeID"),
+        first_name=params.text("firstName"),
+        last_name=params.text("lastName"),
+        email=params.text("email"),
+        phone=params.text("phone"),
+    )
+
+
+class SandboxServer:
+    """Serves accounts keyed by user id; `request_log` records (method, path, status) per request."""
+
+    def __init__(
+        self,
+        accounts: dict[str, tuple[str, Account]],
+        rate_limit: bool = True,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self._accounts = accounts
+        self._limiter = RateLimiter() if rate_limit else None
+        self._faults = FaultBook()
+        self._log_lock = threading.Lock()
+        self.request_log: list[tuple[str, str, int]] = []
+        self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}{API_PREFIX}"
+
+    def start(self) -> SandboxServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="acuity-sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._httpd.server_close()
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def inject(self, fault: Fault) -> None:
+        self._faults.add(fault)
+
+    def serve_forever(self) -> None:
+        """Block serving requests (CLI use); Ctrl-C propagates to the caller."""
+        self._httpd.serve_forever()
+
+    # ---- request handling --------------------------------------------------------------------------------
+    def handle(self, method: str, target: str, authorization: str | None) -> Reply:
+        if self._limiter is not None and not self._limiter.enter():
+            return Reply(status=429, body=_dumps(RATE_LIMIT_BODY))
+        try:
+            return self._answer(method, target, authorization)
+        except ApiError as err:
+            return _error(err)
+        finally:
+            if self._limiter is not None:
+                self._limiter.leave()
+
+    def record(self, method: str, target: str, status: int) -> None:
+        with self._log_lock:
+            self.request_log.append((method, target, status))
+
+    def _answer(self, method: str, target: str, authorization: str | None) -> Reply:
+        user_id, account = self._authenticate(authorization)
+        url = urlsplit(target)
+        path = url.path[len(API_PREFIX) :].rstrip("/") if url.path.startswith(API_PREFIX + "/") else None
+        fault = self._faults.take(path) if path is not None else None
+        if fault is not None:
+            time.sleep(fault.delay)
+            if fault.body is not None or fault.status >= 300:
+                return self._fault_reply(fault)
+        if method != "GET":
+            raise ApiError(405)
+        if path is None:
+            raise ApiError(404)
+        return self._route(path, _Params(url.query), user_id, account)
+
+    def _authenticate(self, authorization: str | None) -> tuple[str, Account]:
+        unauthorized = ApiError(401, "Unauthorized", "unauthorized")
+        scheme, _, encoded = (authorization or "").partition(" ")
+        if scheme.lower() != "basic":
+            raise unauthorized
+        try:
+            user_id, _, key = base64.b64decode(encoded, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise unauthorized from None
+        expected = self._accounts.get(user_id)
+        if expected is None or not hmac.compare_digest(expected[0].encode(), key.encode()):
+            raise unauthorized
+        return user_id, expected[1]
+
+    @staticmethod
+    def _fault_reply(fault: Fault) -> Reply:
+        headers = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
+        if fault.body is not None:
+            return Reply(status=fault.status, body=fault.body.encode(), headers=headers)
+        body = RATE_LIMIT_BODY if fault.status == 429 else ApiError(fault.status).body
+        return Reply(status=fault.status, body=_dumps(body), headers=headers)
+
+    def _route(self, path: str, params: _Params, user_id: str, account: Account) -> Reply:
+        simple: dict[str, Callable[[], Reply]] = {
+            "/me": lambda: _json(account.me(int(user_id) if user_id.isdigit() else 0)),
+            "/calendars": lambda: _json(account.calendars()),
+            "/appointment-types": lambda: _json(account.appointment_types(params.flag("includeDeleted"))),
+            "/appointments": lambda: _json(account.appointments(appointment_query(params))),
+            "/clients": lambda: Reply(chunks=_json_array(account.clients(params.text("search")))),
+            "/orders": lambda: Reply(chunks=_json_array(account.orders(params.integer("max", 100, minimum=1) or 100))),
+        }
+        if path in simple:
+            return simple[path]()
+        match = _APPOINTMENT.match(path)
+        if match is None:
+            raise ApiError(404)
+        appointment_id = int(match.group(1))
+        found = account.payments(appointment_id) if match.group(2) else account.appointment(appointment_id)
+        if found is None:
+            raise ApiError(404, f"The appointment {appointment_id} could not be found.", "not_found")
+        return _json(found)
+
+
+def _handler_for(sandbox: SandboxServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        """HTTP/1.1 with Content-Length or chunked bodies, so clients can keep connections alive."""
+
+        protocol_version = "HTTP/1.1"
+        # Headers and body are separate writes; with Nagle on, keep-alive clients stall ~40 ms per request.
+        disable_nagle_algorithm = True
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Silenced: tests and the CLI read `request_log` instead of per-request stderr noise."""
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)
+            reply = sandbox.handle(self.command, self.path, self.headers.get("Authorization"))
+            sandbox.record(self.command, self.path, reply.status)
+            try:
+                self._send(reply)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True
+
+        def _send(self, reply: Reply) -> None:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", "application/json")
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            if reply.chunks is None:
+                self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(reply.body)
+                return
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            buffer = bytearray()
+            for piece in reply.chunks:
+                buffer += piece
+                if len(buffer) >= _CHUNK:
+                    self._chunk(bytes(buffer))
+                    buffer.clear()
+            if buffer:
+                self._chunk(bytes(buffer))
+            self.wfile.write(b"0\r\n\r\n")
+
+        def _chunk(self, data: bytes) -> None:
+            self.wfile.write(b"%X\r\n%s\r\n" % (len(data), data))
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
+
+    return Handler
