@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import duckdb
 from conftest import AS_OF, Env
 
 RAW_TABLES = ("appointments", "clients", "orders", "calendars", "appointment_types", "account")
@@ -118,3 +119,25 @@ def test_marts_follow_the_as_of(env: Env) -> None:
     assert latest_metrics(env)["future_appointments"] == truth["future_active"] < 100
     assert str(latest_metrics(env)["as_of"]).startswith("2026-12-08")
     assert AS_OF.isoformat() < "2026-12-08"
+
+
+def test_a_broken_invariant_fails_the_build_and_names_the_test(env: Env) -> None:
+    """Tamper with the warehouse the way a bad model would, and dbt's invariant tests must catch it."""
+    from transform.dbt import run_dbt
+
+    env.sync()
+    with duckdb.connect(str(env.warehouse)) as connection:
+        connection.execute(
+            "delete from marts.future_appointments where appointment_id in"
+            " (select min(appointment_id) from marts.future_appointments where match_rule = 'email')"
+        )
+        connection.execute(
+            "update marts.contact_revenue set order_revenue = order_revenue + 1 where revenue_key = 'unmatched'"
+        )
+
+    outcome = run_dbt(["test", "--select", "marts"], env.warehouse)
+
+    assert not outcome.success
+    failed = {line.split(":")[0] for line in outcome.failures}
+    assert "assert_persisted_equals_future_matched" in failed
+    assert "assert_revenue_reconciles" in failed

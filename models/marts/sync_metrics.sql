@@ -66,7 +66,7 @@ buckets as (
     select
         tenant_id,
         {% for bucket in ['attempted', 'historical', 'canceled', 'unmatched', 'missing_time'] -%}
-        sum(case when bucket = '{{ bucket }}' then 1 else 0 end) as {{ bucket }}{{ "," if not loop.last }}
+        cast(sum(case when bucket = '{{ bucket }}' then 1 else 0 end) as bigint) as {{ bucket }}{{ "," if not loop.last }}
         {% endfor %}
     from bucketed
     group by tenant_id
@@ -77,7 +77,7 @@ persisted as (
 
     select
         tenant_id,
-        sum(case when match_rule <> 'unmatched' then 1 else 0 end) as persisted,
+        cast(sum(case when match_rule <> 'unmatched' then 1 else 0 end) as bigint) as persisted,
         count(*) as future_active
     from future_appointments
     group by tenant_id
@@ -96,7 +96,8 @@ revenue_totals as (
 
     select
         tenant_id,
-        sum(case when not is_unmatched_bucket and order_revenue > 0 then 1 else 0 end) as contacts_with_revenue,
+        cast(sum(case when not is_unmatched_bucket and order_revenue > 0 then 1 else 0 end) as bigint)
+            as contacts_with_revenue,
         sum(order_revenue) as total_revenue,
         sum(case when is_unmatched_bucket then order_revenue else 0 end) as unmatched_revenue
     from revenue
@@ -131,7 +132,7 @@ metrics as (
         runs.clients_status,
         runs.appointments_status,
         runs.orders_status,
-        runs.duration_seconds
+        cast(runs.duration_seconds as decimal(12, 3)) as duration_seconds
     from runs
     left join buckets on buckets.tenant_id = runs.tenant_id
     left join persisted on persisted.tenant_id = runs.tenant_id
