@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import re
+import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import dlt
 
@@ -111,3 +113,38 @@ def _dlt_secret(key: str) -> str | None:
     except Exception:  # no secrets.toml, or an unreadable one: env vars remain the documented path
         return None
     return str(value) if value else None
+
+
+def tenants_from_file(path: Path) -> list[Tenant]:
+    """Accounts listed in a TOML file (``tenants.example.toml``); their API keys come from the environment.
+
+    A key is read from ``ACUITY_API_KEY_<TENANT>`` (tenant id upper-cased) or dlt secrets ``tenants.<id>.api_key``;
+    a key written in the file itself is refused, so the file can be committed and shared.
+    """
+    try:
+        document = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise AcuityError(f"cannot read the tenants file {path}: {exc}") from None
+    entries = document.get("tenants")
+    if not isinstance(entries, dict) or not entries:
+        raise AcuityError(f"{path} lists no [tenants.<id>] tables")
+    tenants = []
+    for tenant_id, entry in entries.items():
+        if "api_key" in entry:
+            raise AcuityError(
+                f"{path}: tenant {tenant_id} has an api_key; keys belong in ACUITY_API_KEY_{tenant_id.upper()}"
+            )
+        env_name = f"ACUITY_API_KEY_{tenant_id.upper()}"
+        api_key = os.environ.get(env_name) or _dlt_secret(f"tenants.{tenant_id}.api_key")
+        if not api_key:
+            raise AcuityError(f"tenant {tenant_id}: no API key; set {env_name}")
+        tenants.append(
+            Tenant(
+                tenant_id=tenant_id,
+                user_id=str(entry.get("user_id") or os.environ.get(f"ACUITY_USER_ID_{tenant_id.upper()}", "")),
+                api_key=api_key,
+                base_url=entry.get("base_url", DEFAULT_BASE_URL),
+                label=entry.get("label", tenant_id),
+            )
+        )
+    return tenants

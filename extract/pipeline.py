@@ -31,7 +31,7 @@ _STEPS = ("extract", "normalize", "load")
 
 # Every column is declared so the table has them all even when the first run ever recorded is a failure.
 SYNC_RUN_COLUMNS: dict[str, Any] = {
-    **{name: {"data_type": "text"} for name in ("run_id", "tenant_id", "status", "error", "load_id")},
+    **{name: {"data_type": "text"} for name in ("run_id", "tenant_id", "tenant_label", "status", "error", "load_id")},
     **{name: {"data_type": "timestamp"} for name in ("as_of", "started_at", "finished_at")},
     "window_first": {"data_type": "date"},
     "window_last": {"data_type": "date"},
@@ -86,8 +86,17 @@ def choose_window(pipeline: dlt.Pipeline, settings: SyncSettings) -> Appointment
     return AppointmentWindow(first=first, last=settings.horizon)
 
 
-def sync_tenant(tenant: Tenant, settings: SyncSettings, destination: Destination, pipelines_dir: Path) -> SyncResult:
-    """Extract + load one tenant, then append its run row (also when the sync failed, with the cause)."""
+def sync_tenant(
+    tenant: Tenant,
+    settings: SyncSettings,
+    destination: Destination,
+    pipelines_dir: Path,
+    loader_file_format: str | None = "parquet",
+) -> SyncResult:
+    """Extract + load one tenant, then append its run row (also when the sync failed, with the cause).
+
+    Into DuckDB the load is parquet: typed and fast, while DuckDB's read_json would re-type ISO-looking strings.
+    """
     pipeline = make_pipeline(tenant.tenant_id, destination, pipelines_dir)
     started = datetime.now(UTC)
     run_id = f"{started:%Y%m%dT%H%M%S}_{tenant.tenant_id}_{uuid.uuid4().hex[:8]}"
@@ -100,8 +109,7 @@ def sync_tenant(tenant: Tenant, settings: SyncSettings, destination: Destination
         pipeline.sync_destination()  # restores state (and the backfill marker) on a machine that lost it
         window = result.window = choose_window(pipeline, settings)
         source = acuity_source(client, tenant.tenant_id, window, settings.page_size, fetched)
-        # parquet keeps raw strings as strings: DuckDB's read_json would re-type ISO-looking text (see pyproject)
-        info = pipeline.run(source, loader_file_format="parquet")
+        info = pipeline.run(source, loader_file_format=loader_file_format)
         load_id = info.loads_ids[-1] if info.loads_ids else None
         result.status = "success"
     except Exception as exc:  # recorded in the run row, then re-raised by the caller's report
@@ -112,6 +120,7 @@ def sync_tenant(tenant: Tenant, settings: SyncSettings, destination: Destination
     row = {
         "run_id": run_id,
         "tenant_id": tenant.tenant_id,
+        "tenant_label": tenant.label or tenant.tenant_id,
         "status": result.status,
         "error": result.error,
         "load_id": load_id,

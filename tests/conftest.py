@@ -4,7 +4,11 @@ whole sync (extract + dbt build) exactly as ``make pipeline`` does, against that
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -39,6 +43,9 @@ class Env:
         with duckdb.connect(str(self.warehouse), read_only=True) as connection:
             return connection.execute(sql).fetchall()
 
+    def assert_marts_equal_ground_truth(self, tenant_id: str = "default") -> None:
+        assert_marts_equal_ground_truth(self.query, self.account, tenant_id)
+
     def scalar(self, sql: str) -> object:
         return self.query(sql)[0][0]
 
@@ -67,3 +74,77 @@ def env(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
         monkeypatch.setenv("ACUITY_USER_ID", USER_ID)
         monkeypatch.setenv("ACUITY_API_KEY", API_KEY)
         yield Env(account, server, Path(os.environ["ACUITY_WAREHOUSE"]), monkeypatch)
+
+
+Query = Callable[[str], list[tuple]]
+
+
+def assert_marts_equal_ground_truth(query: Query, account: Account, tenant_id: str = "default") -> None:
+    """The tenant's latest sync_metrics row and its marts say what the sandbox knows to be true."""
+    truth = account.ground_truth()
+    names = [
+        "contacts_processed", "future_appointments", "appointments_persisted", "appointments_skipped_unmatched",
+        "appointments_skipped_canceled", "total_revenue", "unmatched_revenue", "contacts_with_revenue",
+    ]  # fmt: skip
+    rows = query(
+        f"""select {", ".join("m." + n for n in names)} from marts.sync_metrics m
+            join intermediate.int_acuity__latest_runs r on r.tenant_id = m.tenant_id and r.run_id = m.run_id
+            where m.tenant_id = '{tenant_id}'"""
+    )
+    assert len(rows) == 1
+    assert dict(zip(names, rows[0], strict=True)) == {
+        "contacts_processed": truth["clients"],
+        "future_appointments": truth["future_active"],
+        "appointments_persisted": truth["future_matched"],
+        "appointments_skipped_unmatched": truth["future_unmatched"],
+        "appointments_skipped_canceled": truth["future_canceled"],
+        "total_revenue": truth["revenue_total"],
+        "unmatched_revenue": truth["unmatched_revenue"],
+        "contacts_with_revenue": truth["contacts_with_revenue"],
+    }
+    assert query(f"select count(*) from marts.contacts where tenant_id = '{tenant_id}'") == [(truth["persons"],)]
+    future = query(f"select appointment_id, match_rule from marts.future_appointments where tenant_id = '{tenant_id}'")
+    assert dict(future) == truth["future_match_rules"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on a free 127.0.0.1 port (the Makefile's test target installs PostgreSQL)."""
+    initdb = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)), None)
+    if initdb is None:
+        pytest.fail("PostgreSQL is not installed: run `make test`, which installs it")
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    root = Path(tempfile.mkdtemp(prefix="acuity-pg-"))
+    if as_postgres:
+        shutil.chown(root, "postgres")
+    data, port = root / "data", _free_port()
+    run_quiet = {"check": True, "capture_output": True}
+    subprocess.run([*as_postgres, str(initdb), "-D", str(data), "-A", "trust", "-U", "postgres"], **run_quiet)
+    pg_ctl = [*as_postgres, str(initdb.parent / "pg_ctl"), "-D", str(data)]
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run([*pg_ctl, "-o", options, "-l", str(root / "log"), "-w", "start"], **run_quiet)
+    try:
+        subprocess.run(
+            [
+                *as_postgres,
+                str(initdb.parent / "createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "postgres",
+                "acuity",
+            ],
+            **run_quiet,
+        )
+        yield f"postgresql://postgres:unused@127.0.0.1:{port}/acuity"  # trust auth; dlt insists on a password
+    finally:
+        subprocess.run([*pg_ctl, "-m", "immediate", "stop"], check=False, capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)

@@ -25,22 +25,6 @@ def latest_metrics(env: Env) -> dict[str, object]:
     return dict(zip(names, rows[0], strict=True))
 
 
-def assert_marts_equal_ground_truth(env: Env) -> None:
-    truth = env.account.ground_truth()
-    metrics = latest_metrics(env)
-    assert metrics["contacts_processed"] == truth["clients"]
-    assert metrics["future_appointments"] == truth["future_active"]
-    assert metrics["appointments_persisted"] == truth["future_matched"]
-    assert metrics["appointments_skipped_unmatched"] == truth["future_unmatched"]
-    assert metrics["appointments_skipped_canceled"] == truth["future_canceled"]
-    assert metrics["total_revenue"] == truth["revenue_total"]
-    assert metrics["unmatched_revenue"] == truth["unmatched_revenue"]
-    assert metrics["contacts_with_revenue"] == truth["contacts_with_revenue"]
-    assert env.scalar("select count(*) from marts.contacts") == truth["persons"]
-    future = dict(env.query("select appointment_id, match_rule from marts.future_appointments"))
-    assert future == truth["future_match_rules"]
-
-
 def test_full_load_equals_ground_truth(env: Env) -> None:
     report = env.sync()
 
@@ -51,7 +35,7 @@ def test_full_load_equals_ground_truth(env: Env) -> None:
     assert env.scalar("select count(*) from staging.stg_acuity__appointments") == truth["appointments"]
     assert env.scalar("select count(*) from staging.stg_acuity__clients") == truth["clients"] == 650
     assert env.scalar("select count(*) from staging.stg_acuity__orders") == truth["orders"]
-    assert_marts_equal_ground_truth(env)
+    env.assert_marts_equal_ground_truth()
     metrics = latest_metrics(env)
     assert metrics["fetched"] == truth["appointments"]
     assert metrics["appointments_skipped_historical"] == truth["historical"]
@@ -74,7 +58,7 @@ def test_rerun_adds_no_raw_rows_and_reads_only_the_live_window(env: Env) -> None
     assert first[0] < second[0], "the second run re-reads the live window, not the whole history"
     assert second[1] < first[1]
     assert len(env.server.request_log) - requests_before <= 8
-    assert_marts_equal_ground_truth(env)
+    env.assert_marts_equal_ground_truth()
 
 
 def test_every_mutation_is_seen_by_the_next_sync(env: Env) -> None:
@@ -105,7 +89,7 @@ def test_every_mutation_is_seen_by_the_next_sync(env: Env) -> None:
     assert new_email.lower() in emails and old_email.strip().lower() not in emails
     # history is kept: the rescheduled appointment has two versions in raw, the deleted one is retired
     assert env.scalar(f"select count(*) from raw_acuity.appointments where id = {changes['rescheduled']}") == 2
-    assert_marts_equal_ground_truth(env)
+    env.assert_marts_equal_ground_truth()
 
 
 def test_marts_follow_the_as_of(env: Env) -> None:
@@ -123,6 +107,7 @@ def test_marts_follow_the_as_of(env: Env) -> None:
 
 def test_a_broken_invariant_fails_the_build_and_names_the_test(env: Env) -> None:
     """Tamper with the warehouse the way a bad model would, and dbt's invariant tests must catch it."""
+    from transform import warehouse as warehouses
     from transform.dbt import run_dbt
 
     env.sync()
@@ -135,7 +120,7 @@ def test_a_broken_invariant_fails_the_build_and_names_the_test(env: Env) -> None
             "update marts.contact_revenue set order_revenue = order_revenue + 1 where revenue_key = 'unmatched'"
         )
 
-    outcome = run_dbt(["test", "--select", "marts"], env.warehouse)
+    outcome = run_dbt(["test", "--select", "marts"], warehouses.current())
 
     assert not outcome.success
     failed = {line.split(":")[0] for line in outcome.failures}

@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         target.add_argument(
             "--sandbox", action="store_true", help="sync the embedded sandbox even if credentials are set"
         )
+        target.add_argument("--tenants", help="TOML file listing several accounts (env ACUITY_TENANTS_FILE)")
     docs = sub.add_parser("docs", help="generate and serve dbt docs on 127.0.0.1")
     docs.add_argument("--port", type=int, default=8080)
     sub.add_parser("sql", help="open a read-only DuckDB shell on the warehouse")
@@ -60,4 +61,4 @@ def _run(args: argparse.Namespace) -> int:
     from transform.run import report_run, run
 
     settings = settings_from_env(args.as_of, args.since, args.full_refresh)
-    return report_run(run(settings, use_sandbox=args.sandbox))
+    return report_run(run(settings, use_sandbox=args.sandbox, tenants_file=args.tenants))

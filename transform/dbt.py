@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -16,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from transform.paths import PROJECT_DIR
+from transform.warehouse import Warehouse
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # dbt colours unit-test diffs even when not on a terminal
 
 
 @dataclass
@@ -30,11 +34,11 @@ def target_path() -> Path:
     return Path(os.environ.get("ACUITY_DBT_TARGET_PATH", PROJECT_DIR / "target"))
 
 
-def run_dbt(command: list[str], warehouse: Path, dbt_vars: dict[str, Any] | None = None) -> DbtOutcome:
+def run_dbt(command: list[str], warehouse: Warehouse, dbt_vars: dict[str, Any] | None = None) -> DbtOutcome:
     """Run ``dbt <command>`` against ``warehouse``; report each failing node by name and message."""
     env = {
         **os.environ,
-        "ACUITY_WAREHOUSE": str(warehouse),
+        **warehouse.dbt_env(),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_TARGET_PATH": str(target_path()),
         "DBT_LOG_PATH": str(target_path() / "logs"),
@@ -56,7 +60,8 @@ def run_dbt(command: list[str], warehouse: Path, dbt_vars: dict[str, Any] | None
             outcome.counts[status] = outcome.counts.get(status, 0) + 1
             if status in ("error", "fail"):
                 name = node.get("unique_id", "?").split(".")[-1]
-                outcome.failures.append(f"{name}: {' '.join(str(node.get('message') or '').split())}")
+                message = _ANSI.sub("", " ".join(str(node.get("message") or "").split()))
+                outcome.failures.append(f"{name}: {message}")
     if not outcome.success and not outcome.failures:
         outcome.failures.append(f"dbt {command[0]} exited with code {completed.returncode} (see the output above)")
     return outcome

@@ -1,23 +1,25 @@
 """The daily run: pick the accounts (or the embedded sandbox), sync each, build the models, report.
 
-A tenant that fails is reported and does not stop the others; the exit code is non-zero when anything failed.
+A tenant that fails is reported and neither blocks nor rolls back the others; the exit code is non-zero when anything
+failed. All tenants share one rate limiter (extract.ratelimit), since Acuity limits per IP, not per account.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
-import dlt
-
-from extract.config import SyncSettings, Tenant, tenant_from_env
+from extract.config import SyncSettings, Tenant, tenant_from_env, tenants_from_file
 from extract.pipeline import SyncResult, sync_tenant
+from transform import warehouse as warehouses
 from transform.dbt import DbtOutcome, run_dbt
-from transform.paths import pipelines_dir, warehouse_path
+from transform.paths import pipelines_dir
 
 SANDBOX_USER_ID = "10001"
 
@@ -26,6 +28,7 @@ SANDBOX_USER_ID = "10001"
 class RunReport:
     settings: SyncSettings
     source: str
+    target: warehouses.Warehouse
     syncs: list[SyncResult] = field(default_factory=list)
     dbt: DbtOutcome | None = None
     dbt_seconds: float = 0.0
@@ -50,49 +53,52 @@ def embedded_sandbox(settings: SyncSettings, seed: int = 42) -> Iterator[Tenant]
         yield Tenant(tenant_id="default", user_id=SANDBOX_USER_ID, api_key=api_key, base_url=server.base_url)
 
 
-def run(settings: SyncSettings, use_sandbox: bool = False, log=print) -> RunReport:
+def configured_tenants(tenants_file: str | None) -> list[Tenant]:
+    """A tenants file (flag or ``ACUITY_TENANTS_FILE``), else the single account in ``ACUITY_USER_ID``/``_API_KEY``."""
+    path = tenants_file or os.environ.get("ACUITY_TENANTS_FILE")
+    if path:
+        return tenants_from_file(Path(path))
+    single = tenant_from_env()
+    return [single] if single else []
+
+
+def run(
+    settings: SyncSettings,
+    use_sandbox: bool = False,
+    tenants_file: str | None = None,
+    log: Callable[[str], None] = print,
+) -> RunReport:
     """Sync every tenant, then ``dbt build`` once over all of them."""
     started = time.perf_counter()
-    tenant = None if use_sandbox else tenant_from_env()
+    target = warehouses.current()
+    tenants = [] if use_sandbox else configured_tenants(tenants_file)
     with contextlib.ExitStack() as stack:
-        if tenant is None:
-            tenant = stack.enter_context(embedded_sandbox(settings))
-            log(f"No ACUITY_USER_ID/ACUITY_API_KEY set: syncing the embedded sandbox at {tenant.base_url}")
-            source = f"embedded sandbox ({tenant.base_url})"
+        if tenants:
+            source = ", ".join(sorted({t.base_url for t in tenants}))
         else:
-            source = tenant.base_url
-        report = RunReport(settings=settings, source=source)
-        destination = dlt.destinations.duckdb(credentials=str(_ensure_parent(warehouse_path())))
-        log(f"Syncing tenant {tenant.tenant_id} (as of {settings.as_of:%Y-%m-%d %H:%M} UTC) ...")
-        report.syncs.append(sync_tenant(tenant, settings, destination, pipelines_dir()))
+            tenants = [stack.enter_context(embedded_sandbox(settings))]
+            log(f"No ACUITY_USER_ID/ACUITY_API_KEY set: syncing the embedded sandbox at {tenants[0].base_url}")
+            source = f"embedded sandbox ({tenants[0].base_url})"
+        report = RunReport(settings=settings, source=source, target=target)
+        for tenant in tenants:
+            log(f"Syncing tenant {tenant.tenant_id} (as of {settings.as_of:%Y-%m-%d %H:%M} UTC) ...")
+            result = sync_tenant(tenant, settings, target.destination(), pipelines_dir(), target.loader_file_format)
+            report.syncs.append(result)
     if any(s.status == "success" for s in report.syncs):
         log("Building the dbt models and running their tests ...")
         dbt_started = time.perf_counter()
-        report.dbt = run_dbt(["build"], warehouse_path(), {"as_of": settings.as_of.strftime("%Y-%m-%d %H:%M:%S")})
+        report.dbt = run_dbt(["build"], target, {"as_of": settings.as_of.strftime("%Y-%m-%d %H:%M:%S")})
         report.dbt_seconds = time.perf_counter() - dbt_started
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _ensure_parent(path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def fail(lines: list[str]) -> int:
-    for line in lines:
-        print(f"error: {line}", file=sys.stderr)
-    return 1
-
-
 def report_run(report: RunReport) -> int:
     """Print the per-tenant summaries read from the marts, then the failures; 0 only when nothing failed."""
-    import duckdb
-
     from transform.summary import format_summary, read_summaries
 
     if report.dbt is not None and report.dbt.success:
-        connection = duckdb.connect(str(warehouse_path()))
+        connection = report.target.connect()
         try:
             for summary in read_summaries(connection):
                 print(format_summary(summary))
@@ -104,6 +110,12 @@ def report_run(report: RunReport) -> int:
         print(f"sync {sync.tenant_id}: {state} — {sync.requests} requests, fetched {fetched or 'nothing'}")
     print(
         f"Done in {report.seconds:.1f} s (dbt {report.dbt_seconds:.1f} s). Source: {report.source}."
-        f" Warehouse: {warehouse_path()}"
+        f" Warehouse: {report.target.describe()}"
     )
     return fail(report.failures) if report.failures else 0
+
+
+def fail(lines: list[str]) -> int:
+    for line in lines:
+        print(f"error: {line}", file=sys.stderr)
+    return 1

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import duckdb
-
 METRIC_ORDER = (
     "fetched",
     "appointments_attempted",
@@ -38,8 +36,11 @@ class TenantSummary:
     match_rules: dict[str, int]
 
 
-def read_summaries(connection: duckdb.DuckDBPyConnection) -> list[TenantSummary]:
-    """The latest run's metrics per tenant, its future appointments per month and per match rule."""
+def read_summaries(connection: Any) -> list[TenantSummary]:
+    """The latest run's metrics per tenant, its future appointments per month and per match rule.
+
+    ``connection`` is any DB-API connection to the warehouse (DuckDB or PostgreSQL): the SQL is portable.
+    """
     metrics = _dicts(
         connection,
         """
@@ -48,28 +49,36 @@ def read_summaries(connection: duckdb.DuckDBPyConnection) -> list[TenantSummary]
         order by m.tenant_id
         """,
     )
-    months = connection.execute(
+    months = _rows(
+        connection,
         """
-        select tenant_id, strftime(date_trunc('month', starts_at_utc), '%Y-%m') as month, count(*)
+        select tenant_id, date_trunc('month', starts_at_utc) as month, count(*)
         from marts.future_appointments group by 1, 2 order by 1, 2
-        """
-    ).fetchall()
-    rules = connection.execute(
-        "select tenant_id, match_rule, count(*) from marts.future_appointments group by 1, 2 order by 1, 2"
-    ).fetchall()
+        """,
+    )
+    rules = _rows(
+        connection, "select tenant_id, match_rule, count(*) from marts.future_appointments group by 1, 2 order by 1, 2"
+    )
     return [
         TenantSummary(
             tenant_id=row["tenant_id"],
             metrics=row,
-            future_by_month=[(month, n) for tenant, month, n in months if tenant == row["tenant_id"]],
+            future_by_month=[(f"{month:%Y-%m}", n) for tenant, month, n in months if tenant == row["tenant_id"]],
             match_rules={rule: n for tenant, rule, n in rules if tenant == row["tenant_id"]},
         )
         for row in metrics
     ]
 
 
-def _dicts(connection: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
-    cursor = connection.execute(sql)
+def _rows(connection: Any, sql: str) -> list[tuple[Any, ...]]:
+    cursor = connection.cursor()
+    cursor.execute(sql)
+    return cursor.fetchall()
+
+
+def _dicts(connection: Any, sql: str) -> list[dict[str, Any]]:
+    cursor = connection.cursor()
+    cursor.execute(sql)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 

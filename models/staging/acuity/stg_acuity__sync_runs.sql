@@ -11,6 +11,7 @@ renamed as (
     select
         run_id,
         tenant_id,
+        tenant_label,
         status,
         error,
         load_id,

@@ -1,0 +1,85 @@
+"""Which warehouse a run writes to: the local DuckDB file (default) or a PostgreSQL server.
+
+One setting picks it (``ACUITY_TARGET=postgres`` with ``ACUITY_POSTGRES_URL``, or ``make pipeline TARGET=postgres``);
+the same value drives dlt's destination and dbt's profile target, so raw data and models always land together.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import dlt
+from dlt.common.destination import Destination
+
+from extract.errors import AcuityError
+from transform.paths import warehouse_path
+
+TARGETS = ("duckdb", "postgres")
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    target: str
+    postgres_url: str | None = None
+
+    def destination(self) -> Destination:
+        if self.target == "postgres":
+            return dlt.destinations.postgres(credentials=self.postgres_url)
+        path = warehouse_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return dlt.destinations.duckdb(credentials=str(path))
+
+    @property
+    def loader_file_format(self) -> str | None:
+        """Parquet into DuckDB (typed, fast; DuckDB's read_json would re-type strings); elsewhere dlt's default."""
+        return "parquet" if self.target == "duckdb" else None
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment for dbt's profile (profiles.yml reads these; nothing secret is written to disk)."""
+        if self.target == "duckdb":
+            return {"ACUITY_DBT_TARGET": "duckdb", "ACUITY_WAREHOUSE": str(warehouse_path())}
+        parts = urlsplit(self.postgres_url or "")
+        return {
+            "ACUITY_DBT_TARGET": "postgres",
+            "ACUITY_PG_HOST": parts.hostname or "127.0.0.1",
+            "ACUITY_PG_PORT": str(parts.port or 5432),
+            "ACUITY_PG_USER": unquote(parts.username or "postgres"),
+            "ACUITY_PG_PASSWORD": unquote(parts.password or ""),
+            "ACUITY_PG_DATABASE": parts.path.lstrip("/") or "postgres",
+            "PGTZ": "UTC",  # timestamptz -> timestamp casts in the models are UTC, as on DuckDB
+        }
+
+    def connect(self) -> Any:
+        """A DB-API connection for reading the marts (read-only on DuckDB, so analysts are never blocked)."""
+        if self.target == "postgres":
+            import psycopg2
+
+            connection = psycopg2.connect(self.postgres_url, options="-c timezone=UTC")
+            connection.set_session(readonly=True, autocommit=True)
+            return connection
+        import duckdb
+
+        return duckdb.connect(str(warehouse_path()), read_only=True)
+
+    def describe(self) -> str:
+        if self.target == "postgres":
+            parts = urlsplit(self.postgres_url or "")
+            return f"postgresql://{parts.hostname}:{parts.port or 5432}{parts.path}"  # never the password
+        return str(warehouse_path())
+
+
+def current() -> Warehouse:
+    target = os.environ.get("ACUITY_TARGET", "duckdb").lower()
+    if target not in TARGETS:
+        raise AcuityError(f"ACUITY_TARGET={target!r}: choose one of {', '.join(TARGETS)}")
+    if target == "postgres":
+        url = os.environ.get("ACUITY_POSTGRES_URL")
+        if not url:
+            raise AcuityError(
+                "ACUITY_TARGET=postgres needs ACUITY_POSTGRES_URL=postgresql://user:password@host:port/db"
+            )
+        return Warehouse(target, url)
+    return Warehouse(target)
