@@ -59,6 +59,7 @@ class AcuityClient:
         self._endpoint = threading.local()
         self._http = Client(
             raise_for_status=False,
+            retry_condition=_body_is_not_json,
             session_attrs={"auth": (self.user_id, api_key), "hooks": {"response": [self._on_response]}},
         )
 
@@ -75,13 +76,12 @@ class AcuityClient:
         finally:
             self.stats.seconds += time.perf_counter() - started
         self._raise_for_status(endpoint, response)
-        try:
-            return response.json()
-        except ValueError:
-            raise AcuityResponseError(
-                f"Acuity returned a body that is not JSON for GET {endpoint} (HTTP {response.status_code},"
-                f" {len(response.content)} bytes)"
-            ) from None
+        if hasattr(response, _PARSED):
+            return getattr(response, _PARSED)
+        raise AcuityResponseError(
+            f"Acuity kept returning a body that is not JSON for GET {endpoint} (HTTP {response.status_code},"
+            f" {len(response.content)} bytes) after retries"
+        )
 
     def _on_response(self, response: Response, *args: Any, **kwargs: Any) -> Response:
         """requests hook: runs for every attempt, so retried 429/5xx show up in the run's status counts."""
@@ -104,6 +104,23 @@ class AcuityClient:
                 f"{where} returned HTTP 404 ({message}): check ACUITY_BASE_URL (default {DEFAULT_BASE_URL})"
             )
         raise AcuityError(f"{where} failed with HTTP {status} ({message}) after retries")
+
+
+_PARSED = "_acuity_json"
+
+
+def _body_is_not_json(response: Response | None, exception: BaseException | None) -> bool:
+    """Retry predicate: a 200 whose body does not parse (truncated, malformed) is retried like a 5xx.
+
+    The decoded body is kept on the response, so a good answer is parsed exactly once.
+    """
+    if response is None or response.status_code >= 300:
+        return False
+    try:
+        setattr(response, _PARSED, response.json())
+    except ValueError:
+        return True
+    return False
 
 
 def _error_message(response: Response) -> str:

@@ -27,9 +27,18 @@ def parse_acuity_datetime(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-def read_appointment_window(fetch: Fetch, first: date, last: date, page_size: int) -> Iterator[dict[str, Any]]:
-    """Yield every appointment (canceled included) whose local date is in [first, last], each id once."""
+def read_appointment_window(
+    fetch: Fetch, first: date, last: date, page_size: int, duplicates: list[dict[str, Any]] | None = None
+) -> Iterator[dict[str, Any]]:
+    """Yield every appointment (canceled included) whose local date is in [first, last], each id once.
+
+    Consecutive requests overlap by up to a day, so an id seen before is expected and skipped; an id repeated
+    within ONE response is a server fault and its extra copies go to ``duplicates``. Rows dated outside the window
+    (a server ignoring minDate) belong to other reads and are left to them; rows without a usable date are yielded
+    so the caller can quarantine them.
+    """
     seen: set[int] = set()
+    window = (first.isoformat(), last.isoformat())
     cursor, size = first, page_size
     while cursor <= last:
         params = {
@@ -42,10 +51,16 @@ def read_appointment_window(fetch: Fetch, first: date, last: date, page_size: in
         rows = fetch("/appointments", params)
         if not isinstance(rows, list):
             raise AcuityResponseError(f"/appointments returned {type(rows).__name__}, expected a list")
+        in_response: set[Any] = set()
         for row in rows:
-            if row.get("id") not in seen:
-                seen.add(row.get("id"))
-                yield row
+            key = row.get("id")
+            if key in in_response and duplicates is not None:
+                duplicates.append(row)
+            in_response.add(key)
+            if key in seen or not _dated_within(row, window):
+                continue
+            seen.add(key)
+            yield row
         if len(rows) < size:
             return
         next_cursor = _first_incomplete_date(rows)
@@ -54,6 +69,14 @@ def read_appointment_window(fetch: Fetch, first: date, last: date, page_size: in
             size *= 2
         else:
             cursor = next_cursor
+
+
+def _dated_within(row: dict[str, Any], window: tuple[str, str]) -> bool:
+    """True unless the row's local ISO date is readable and outside [first, last] (an undated row is kept)."""
+    day = str(row.get("datetime") or "")[:10]
+    if len(day) != 10 or day[4] != "-":
+        return True
+    return window[0] <= day <= window[1]
 
 
 def _first_incomplete_date(rows: list[dict[str, Any]]) -> date | None:

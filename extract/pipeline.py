@@ -25,7 +25,7 @@ from extract.source import AppointmentWindow, acuity_source
 RAW_DATASET = "raw_acuity"
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
-_RESOURCES = ("account", "calendars", "appointment_types", "clients", "appointments", "orders")
+RESOURCES = ("account", "calendars", "appointment_types", "clients", "appointments", "orders")
 _ENDPOINTS = {"clients": "/clients", "appointments": "/appointments", "orders": "/orders"}
 _STEPS = ("extract", "normalize", "load")
 
@@ -42,7 +42,9 @@ SYNC_RUN_COLUMNS: dict[str, Any] = {
     **{name: {"data_type": "bigint"} for name in ("http_4xx_other", "http_5xx")},
     "http_statuses": {"data_type": "json"},
     **{f"{name}_status": {"data_type": "bigint"} for name in _ENDPOINTS},
-    **{f"fetched_{name}": {"data_type": "bigint"} for name in _RESOURCES},
+    **{f"fetched_{name}": {"data_type": "bigint"} for name in RESOURCES},
+    **{name: {"data_type": "bigint"} for name in ("appointments_rejected_time", "appointments_rejected_invalid")},
+    **{name: {"data_type": "bigint"} for name in ("records_skipped", "records_flagged", "records_deduplicated")},
 }
 
 
@@ -108,7 +110,7 @@ def sync_tenant(
     try:
         pipeline.sync_destination()  # restores state (and the backfill marker) on a machine that lost it
         window = result.window = choose_window(pipeline, settings)
-        source = acuity_source(client, tenant.tenant_id, window, settings.page_size, fetched)
+        source = acuity_source(client, tenant.tenant_id, window, settings.page_size, fetched, run_id)
         info = pipeline.run(source, loader_file_format=loader_file_format)
         load_id = info.loads_ids[-1] if info.loads_ids else None
         result.status = "success"
@@ -136,7 +138,8 @@ def sync_tenant(
         **{f"{name}_status": client.stats.last_status.get(endpoint) for name, endpoint in _ENDPOINTS.items()},
         "http_bytes": client.stats.bytes_received,
         "http_seconds": round(client.stats.seconds, 3),
-        **{f"fetched_{name}": fetched.get(name, 0) for name in _RESOURCES},
+        **{f"fetched_{name}": fetched.get(name, 0) for name in RESOURCES},
+        **_rejection_counts(fetched),
         **{f"{step}_seconds": result.seconds.get(step) for step in _STEPS},
     }
     try:
@@ -145,6 +148,18 @@ def sync_tenant(
         result.status = "failed"
         result.error = result.error or f"could not record the run row: {one_line(exc)}"
     return result
+
+
+def _rejection_counts(counts: Counter[str]) -> dict[str, int]:
+    """Quarantine counts for the run row; keys are ``<resource>_<action>_<reason>`` (extract.source._Screen)."""
+    return {
+        "appointments_rejected_time": counts["appointments_skipped_missing_datetime"]
+        + counts["appointments_skipped_invalid_datetime"],
+        "appointments_rejected_invalid": counts["appointments_skipped_missing_id"],
+        "records_skipped": sum(n for key, n in counts.items() if "_skipped_" in key),
+        "records_flagged": sum(n for key, n in counts.items() if "_kept_" in key),
+        "records_deduplicated": sum(n for key, n in counts.items() if "_deduplicated_" in key),
+    }
 
 
 def _status_classes(statuses: Counter[str]) -> dict[str, int]:

@@ -19,6 +19,7 @@ from dlt.sources import DltResource
 
 from extract.client import AcuityClient
 from extract.paging import read_all_orders, read_appointment_window
+from extract.validate import Issue, record_issues, rejected_row
 
 
 # Raw keeps exactly what Acuity sent: datetimes and money stay strings (offsets and formats are data), nested
@@ -74,6 +75,11 @@ APPOINTMENT_TYPE_COLUMNS = _columns(
 )
 CALENDAR_COLUMNS = _columns(id="bigint", name="text", timezone="text", location="text", email="text")
 ACCOUNT_COLUMNS = _columns(id="bigint", name="text", email="text", timezone="text", currency="text")
+REJECTED_HINTS = dlt.mark.make_hints(
+    table_name="rejected_records",
+    write_disposition="append",
+    columns=_columns(run_id="text", resource="text", record_id="text", reason="text", action="text", payload="text"),
+)
 BATCH = 5000  # rows per yielded list: dlt handles lists far faster than single dicts
 
 
@@ -105,6 +111,30 @@ def _stamped(rows: list[dict[str, Any]], tenant_id: str) -> list[dict[str, Any]]
     return [{"tenant_id": tenant_id, **row} for row in rows]
 
 
+class _Screen:
+    """Splits one resource's rows into loadable rows and ``rejected_records`` rows, counting both by reason."""
+
+    def __init__(self, resource: str, tenant_id: str, run_id: str, counts: Counter[str]) -> None:
+        self.resource, self.tenant_id, self.run_id, self.counts = resource, tenant_id, run_id, counts
+        self.rejected: list[dict[str, Any]] = []
+
+    def keep(self, row: dict[str, Any]) -> bool:
+        issues = record_issues(self.resource, row)
+        for issue in issues:
+            self.reject(row, issue)
+        return not any(issue.skips for issue in issues)
+
+    def reject(self, row: Any, issue: Issue) -> None:
+        self.counts[f"{self.resource}_{issue.action}_{issue.reason}"] += 1
+        self.rejected.append(rejected_row(self.tenant_id, self.run_id, self.resource, row, issue))
+
+    def drain(self) -> Iterator[Any]:
+        """The rejected rows so far, routed to their own append-only table."""
+        if self.rejected:
+            yield dlt.mark.with_hints(self.rejected, REJECTED_HINTS, create_table_variant=True)
+            self.rejected = []
+
+
 @dlt.source(name="acuity", max_table_nesting=0)
 def acuity_source(
     client: AcuityClient,
@@ -112,10 +142,12 @@ def acuity_source(
     window: AppointmentWindow,
     page_size: int = 1000,
     fetched: Counter[str] | None = None,
+    run_id: str = "",
 ) -> list[DltResource]:
     """Clients, appointments, orders, appointment types, calendars and the account of one Acuity tenant.
 
-    ``fetched`` (optional) receives the number of rows read per resource, for the run row.
+    ``fetched`` (optional) receives the number of rows read per resource and of rejected rows per reason, for the
+    run row; ``run_id`` tags the rows of ``rejected_records``.
     """
     schema = dlt.current.source_schema()
     schema.remove_type_detection("iso_timestamp")  # keep Acuity's strings; staging parses them
@@ -140,30 +172,37 @@ def acuity_source(
         write_disposition=_scd2(window.scope_sql(tenant_id)),
         columns=APPOINTMENT_COLUMNS,
     )
-    def appointments() -> Iterator[list[dict[str, Any]]]:
+    def appointments() -> Iterator[Any]:
         """Every appointment in the window, canceled ones included (``showall``), read until complete."""
+        screen = _Screen("appointments", tenant_id, run_id, counts)
+        duplicates: list[dict[str, Any]] = []
         batch: list[dict[str, Any]] = []
-        for row in read_appointment_window(fetch, window.first, window.last, page_size):
-            batch.append({"tenant_id": tenant_id, **row})
+        for row in read_appointment_window(fetch, window.first, window.last, page_size, duplicates):
+            counts["appointments"] += 1
+            if screen.keep(row):
+                batch.append({"tenant_id": tenant_id, **row})
             if len(batch) >= BATCH:
-                counts["appointments"] += len(batch)
                 yield batch
                 batch = []
-        counts["appointments"] += len(batch)
         yield batch
+        for row in duplicates:
+            screen.reject(row, Issue("duplicate_id_in_response", "deduplicated"))
+        yield from screen.drain()
         state = dlt.current.source_state()  # only the extract-time state is persisted with the load
         previous = state.get("appointments_backfilled_from")
         state["appointments_backfilled_from"] = min(filter(None, [previous, window.first.isoformat()]))
 
     @dlt.resource(name="orders", write_disposition=tenant_scope, columns=ORDER_COLUMNS)
-    def orders() -> Iterator[list[dict[str, Any]]]:
+    def orders() -> Iterator[Any]:
         """All orders; the first ``max`` tried is sized from the last run's count so one request usually does."""
         state = dlt.current.source_state()
         expected = int(state.get("orders_last_count", 0) * 1.2) + 1
         rows = read_all_orders(fetch, max(page_size, expected))
         state["orders_last_count"] = len(rows)
         counts["orders"] += len(rows)
-        yield _stamped(rows, tenant_id)
+        screen = _Screen("orders", tenant_id, run_id, counts)
+        yield _stamped([row for row in rows if screen.keep(row)], tenant_id)
+        yield from screen.drain()
 
     @dlt.resource(name="appointment_types", write_disposition=tenant_scope, columns=APPOINTMENT_TYPE_COLUMNS)
     def appointment_types() -> Iterator[list[dict[str, Any]]]:

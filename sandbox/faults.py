@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass
@@ -11,7 +13,10 @@ class Fault:
     """The next `times` requests whose path starts with `path` (None = any) get this instead of an answer.
 
     A 2xx status with no body only delays the real answer; otherwise the response is `status` with `body`
-    (raw, possibly malformed) or Acuity's error body for that status.
+    (raw, possibly malformed) or Acuity's error body for that status. Faults that alter the real answer instead
+    (status 200): `ignore_params` drops query parameters before answering (e.g. a server ignoring minDate),
+    `mangle` rewrites the decoded JSON (duplicate rows, bad records), `reset` sends the headers and half the body,
+    then drops the connection.
     """
 
     status: int
@@ -20,6 +25,13 @@ class Fault:
     path: str | None = None
     delay: float = 0.0
     body: str | None = None
+    ignore_params: tuple[str, ...] = ()
+    mangle: Callable[[Any], Any] | None = None
+    reset: bool = False
+
+    @property
+    def alters_answer(self) -> bool:
+        return bool(self.ignore_params or self.mangle or self.reset)
 
 
 class FaultBook:

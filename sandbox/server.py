@@ -7,6 +7,7 @@ import binascii
 import hmac
 import json
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -52,6 +53,7 @@ class Reply:
     body: bytes = b""
     chunks: Iterator[bytes] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    reset: bool = False  # send half the body, then drop the connection
 
 
 def _dumps(value: Any) -> bytes:
@@ -78,6 +80,9 @@ class _Params:
 
     def __init__(self, query: str) -> None:
         self._values = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+
+    def drop(self, name: str) -> None:
+        self._values.pop(name, None)
 
     def text(self, name: str) -> str | None:
         value = self._values.get(name)
@@ -208,7 +213,19 @@ class SandboxServer:
             raise ApiError(405)
         if path is None:
             raise ApiError(404)
+        if fault is not None and fault.alters_answer:
+            return self._altered(fault, path, _Params(url.query), user_id, account)
         return self._route(path, _Params(url.query), user_id, account)
+
+    def _altered(self, fault: Fault, path: str, params: _Params, user_id: str, account: Account) -> Reply:
+        """The real answer, changed the way `fault` says (see Fault)."""
+        for name in fault.ignore_params:
+            params.drop(name)
+        reply = self._route(path, params, user_id, account)
+        body = reply.body if reply.chunks is None else b"".join(reply.chunks)
+        if fault.mangle is not None:
+            body = _dumps(fault.mangle(json.loads(body)))
+        return Reply(status=reply.status, body=body, headers=reply.headers, reset=fault.reset)
 
     def _authenticate(self, authorization: str | None) -> tuple[str, Account]:
         unauthorized = ApiError(401, "Unauthorized", "unauthorized")
@@ -283,7 +300,12 @@ def _handler_for(sandbox: SandboxServer) -> type[BaseHTTPRequestHandler]:
             if reply.chunks is None:
                 self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
-                if self.command != "HEAD":
+                if reply.reset:
+                    self.wfile.write(reply.body[: len(reply.body) // 2])
+                    self.wfile.flush()
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self.close_connection = True
+                elif self.command != "HEAD":
                     self.wfile.write(reply.body)
                 return
             self.send_header("Transfer-Encoding", "chunked")

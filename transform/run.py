@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from extract.config import SyncSettings, Tenant, tenant_from_env, tenants_from_file
-from extract.pipeline import SyncResult, sync_tenant
+from extract.pipeline import RESOURCES, SyncResult, sync_tenant
 from transform import warehouse as warehouses
 from transform.dbt import DbtOutcome, run_dbt
 from transform.paths import pipelines_dir
@@ -106,7 +106,7 @@ def report_run(report: RunReport) -> int:
             connection.close()
     for sync in report.syncs:
         state = "ok" if sync.status == "success" else "FAILED"
-        fetched = ", ".join(f"{k} {v}" for k, v in sorted(sync.fetched.items()))
+        fetched = ", ".join(f"{name} {sync.fetched[name]}" for name in RESOURCES if name in sync.fetched)
         print(f"sync {sync.tenant_id}: {state} — {sync.requests} requests, fetched {fetched or 'nothing'}")
     print(
         f"Done in {report.seconds:.1f} s (dbt {report.dbt_seconds:.1f} s). Source: {report.source}."

@@ -6,7 +6,8 @@
     )
 }}
 -- One row per tenant per successful sync, the seed importer's job result with the same meanings. Every appointment
--- the run read lands in exactly one bucket: attempted, or skipped as historical, canceled, unmatched or missing time.
+-- the run read lands in exactly one bucket: attempted, or skipped as historical, canceled, unmatched, missing time
+-- or invalid record (the last two were quarantined by the extractor and counted in its run row).
 -- The row is written when its run is the latest; earlier runs' rows stay as they were measured.
 with
 
@@ -117,11 +118,14 @@ metrics as (
         coalesce(buckets.historical, 0) as appointments_skipped_historical,
         coalesce(buckets.canceled, 0) as appointments_skipped_canceled,
         coalesce(buckets.unmatched, 0) as appointments_skipped_unmatched,
-        coalesce(buckets.missing_time, 0) as appointments_skipped_missing_time,
+        coalesce(buckets.missing_time, 0) + runs.appointments_rejected_time as appointments_skipped_missing_time,
+        runs.appointments_rejected_invalid as appointments_skipped_invalid_record,
         coalesce(buckets.attempted, 0) - coalesce(persisted.persisted, 0) as appointments_skipped_write_failures,
         coalesce(persisted.future_active, 0) as future_appointments,
         coalesce(contacts.contacts_processed, 0) as contacts_processed,
         coalesce(revenue_totals.contacts_with_revenue, 0) as contacts_with_revenue,
+        runs.records_skipped,
+        runs.records_flagged,
         cast(coalesce(revenue_totals.total_revenue, 0) as decimal(14, 2)) as total_revenue,
         cast(coalesce(revenue_totals.unmatched_revenue, 0) as decimal(14, 2)) as unmatched_revenue,
         runs.http_requests,
@@ -149,6 +153,7 @@ final as (
             + appointments_skipped_canceled
             + appointments_skipped_unmatched
             + appointments_skipped_missing_time
+            + appointments_skipped_invalid_record
             + appointments_skipped_write_failures as appointments_skipped_total
     from metrics
 

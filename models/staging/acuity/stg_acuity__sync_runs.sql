@@ -37,7 +37,12 @@ renamed as (
         fetched_appointment_types,
         fetched_clients,
         fetched_appointments,
-        fetched_orders
+        fetched_orders,
+        coalesce(appointments_rejected_time, 0) as appointments_rejected_time,
+        coalesce(appointments_rejected_invalid, 0) as appointments_rejected_invalid,
+        coalesce(records_skipped, 0) as records_skipped,
+        coalesce(records_flagged, 0) as records_flagged,
+        coalesce(records_deduplicated, 0) as records_deduplicated
     from source
 
 )
