@@ -19,7 +19,8 @@ from extract.config import SyncSettings, Tenant, tenant_from_env, tenants_from_f
 from extract.pipeline import RESOURCES, SyncResult, sync_tenant
 from transform import warehouse as warehouses
 from transform.dbt import DbtOutcome, run_dbt
-from transform.paths import pipelines_dir
+from transform.paths import pipelines_dir, warehouse_path
+from transform.publish import exclusive_run, publish
 
 SANDBOX_USER_ID = "10001"
 
@@ -33,6 +34,7 @@ class RunReport:
     dbt: DbtOutcome | None = None
     dbt_seconds: float = 0.0
     seconds: float = 0.0
+    published: Path | None = None
 
     @property
     def failures(self) -> list[str]:
@@ -68,11 +70,12 @@ def run(
     tenants_file: str | None = None,
     log: Callable[[str], None] = print,
 ) -> RunReport:
-    """Sync every tenant, then ``dbt build`` once over all of them."""
+    """Sync every tenant, then ``dbt build`` once over all of them, then publish the analysts' copy."""
     started = time.perf_counter()
     target = warehouses.current()
     tenants = [] if use_sandbox else configured_tenants(tenants_file)
     with contextlib.ExitStack() as stack:
+        stack.enter_context(exclusive_run(warehouse_path()))
         if tenants:
             source = ", ".join(sorted({t.base_url for t in tenants}))
         else:
@@ -84,11 +87,13 @@ def run(
             log(f"Syncing tenant {tenant.tenant_id} (as of {settings.as_of:%Y-%m-%d %H:%M} UTC) ...")
             result = sync_tenant(tenant, settings, target.destination(), pipelines_dir(), target.loader_file_format)
             report.syncs.append(result)
-    if any(s.status == "success" for s in report.syncs):
-        log("Building the dbt models and running their tests ...")
-        dbt_started = time.perf_counter()
-        report.dbt = run_dbt(["build"], target, {"as_of": settings.as_of.strftime("%Y-%m-%d %H:%M:%S")})
-        report.dbt_seconds = time.perf_counter() - dbt_started
+        if any(s.status == "success" for s in report.syncs):
+            log("Building the dbt models and running their tests ...")
+            dbt_started = time.perf_counter()
+            report.dbt = run_dbt(["build"], target, {"as_of": settings.as_of.strftime("%Y-%m-%d %H:%M:%S")})
+            report.dbt_seconds = time.perf_counter() - dbt_started
+            if report.dbt.success and target.target == "duckdb":
+                report.published = publish(warehouse_path())
     report.seconds = time.perf_counter() - started
     return report
 
@@ -112,6 +117,10 @@ def report_run(report: RunReport) -> int:
         f"Done in {report.seconds:.1f} s (dbt {report.dbt_seconds:.1f} s). Source: {report.source}."
         f" Warehouse: {report.target.describe()}"
     )
+    if report.published is not None:
+        print(f"Published for analysts (read-only, `make sql`): {report.published}")
+    elif report.target.target == "duckdb":
+        print("Nothing published: the analysts' copy still holds the last good run.")
     return fail(report.failures) if report.failures else 0
 
 

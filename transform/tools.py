@@ -11,21 +11,23 @@ from extract.errors import AcuityError
 from transform import warehouse as warehouses
 from transform.dbt import run_dbt
 from transform.paths import PROJECT_DIR, warehouse_path
+from transform.publish import analyst_path, exclusive_run
 
 
-def _require_warehouse() -> Path:
-    path = warehouse_path()
+def _require(path: Path) -> Path:
     if not path.exists():
         raise AcuityError(f"no warehouse at {path}: run `make pipeline` first")
     return path
 
 
 def serve_docs(port: int) -> int:
-    """``dbt docs generate`` then ``dbt docs serve`` on 127.0.0.1:port."""
+    """``dbt docs generate`` (under the pipeline's lock: it reads the catalog of the private warehouse), then
+    ``dbt docs serve`` on 127.0.0.1:port, which only serves the generated files."""
     warehouse = warehouses.current()
-    if warehouse.target == "duckdb":
-        _require_warehouse()
-    outcome = run_dbt(["docs", "generate"], warehouse)
+    with exclusive_run(warehouse_path()):
+        if warehouse.target == "duckdb":
+            _require(warehouse_path())
+        outcome = run_dbt(["docs", "generate"], warehouse)
     if not outcome.success:
         raise AcuityError("dbt docs generate failed: " + "; ".join(outcome.failures))
     print(f"Serving dbt docs on http://127.0.0.1:{port} (Ctrl-C to stop)")
@@ -34,13 +36,13 @@ def serve_docs(port: int) -> int:
 
 
 def sql_shell() -> int:
-    """Replace this process with the DuckDB CLI, read-only, after listing the marts."""
-    warehouse = _require_warehouse()
+    """Replace this process with the DuckDB CLI on the analysts' published copy, read-only."""
+    warehouse = _require(analyst_path(warehouse_path()))
     cli = shutil.which("duckdb", path=str(Path(sys.executable).parent)) or shutil.which("duckdb")
     if cli is None:
         raise AcuityError("the duckdb CLI is missing: run `make sql` (it installs duckdb-cli into .venv)")
     print(f"Warehouse {warehouse} (read-only). Marts: marts.future_appointments, marts.contacts,")
-    print("marts.contact_revenue, marts.sync_metrics. Ready queries: analyses/. Type .quit to leave.")
+    print("marts.contact_revenue, marts.sync_metrics, marts.rejected_records. Ready queries: analyses/. .quit leaves.")
     os.chdir(PROJECT_DIR)
     os.execv(cli, [cli, "-readonly", str(warehouse)])
     return 0  # not reached
