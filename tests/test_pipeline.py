@@ -126,3 +126,16 @@ def test_a_broken_invariant_fails_the_build_and_names_the_test(env: Env) -> None
     failed = {line.split(":")[0] for line in outcome.failures}
     assert "assert_persisted_equals_future_matched" in failed
     assert "assert_revenue_reconciles" in failed
+
+
+def test_dbt_unit_tests_pass(env: Env) -> None:
+    """The pipeline's build runs models and data tests; the SQL unit tests (matching precedence, dedup,
+    timestamp parsing, normalisation, contact merging) run here, against the same warehouse."""
+    from transform import warehouse as warehouses
+    from transform.dbt import run_dbt
+
+    env.sync()
+    outcome = run_dbt(["test", "--select", "test_type:unit"], warehouses.current())
+
+    assert outcome.success, outcome.failures
+    assert outcome.counts == {"pass": 5}
