@@ -11,7 +11,7 @@ export RUNTIME__DLTHUB_TELEMETRY := false
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: pipeline test lint sandbox docs sql clean
+.PHONY: pipeline test lint chromium postgres sandbox docs sql bench report clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -25,8 +25,16 @@ pipeline: $(STAMP)
 	@$(BIN)/python -m transform $(ARGS)
 
 ## Lint, then run the whole test suite (pytest drives the sandbox over HTTP and runs dbt's unit and data tests).
-test: $(STAMP) lint
+test: $(STAMP) lint chromium postgres
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Headless Chromium, which tests/test_report.py renders the report in (Debian's package; CI runs as root).
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+## PostgreSQL server binaries for the server-warehouse tests (Debian's package; the tests start their own cluster).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq postgresql >/dev/null)
 
 lint: $(STAMP)
 	@$(BIN)/ruff check .
@@ -43,6 +51,14 @@ docs: $(STAMP)
 ## An analyst SQL shell on the warehouse (read-only).
 sql: $(STAMP)
 	@$(BIN)/python -m transform sql
+
+## Benchmark the pipeline against its physical floor at three account sizes (ARGS="--sizes seed" for a quick run).
+bench: $(STAMP)
+	@$(BIN)/python -m bench.run $(ARGS)
+
+## Charts of the marts in one self-contained HTML file (default warehouse/report.html; ARGS="--output PATH").
+report: $(STAMP)
+	@$(BIN)/python -m transform.report $(ARGS)
 
 clean:
 	rm -rf warehouse .dlt_pipelines target logs

@@ -3,6 +3,7 @@ whole sync (extract + dbt build) exactly as ``make pipeline`` does, against that
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -50,30 +51,54 @@ class Env:
         return self.query(sql)[0][0]
 
 
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own warehouse and dlt state; nothing touches the repository's warehouse/."""
-    monkeypatch.setenv("ACUITY_WAREHOUSE", str(tmp_path / "acuity.duckdb"))
-    monkeypatch.setenv("ACUITY_DLT_DIR", str(tmp_path / "dlt"))
-    monkeypatch.setenv("ACUITY_DBT_TARGET_PATH", str(tmp_path / "dbt_target"))
+def isolate(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its own warehouse, dlt state and dbt target under ``root``; no setting leaks in from the caller's shell."""
+    monkeypatch.setenv("ACUITY_WAREHOUSE", str(root / "acuity.duckdb"))
+    monkeypatch.setenv("ACUITY_DLT_DIR", str(root / "dlt"))
+    monkeypatch.setenv("ACUITY_DBT_TARGET_PATH", str(root / "dbt_target"))
     monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
     # fast retries: the sandbox's faults are short bursts
     monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
     monkeypatch.setenv("RUNTIME__REQUEST_MAX_RETRY_DELAY", "1")
-    for name in ("ACUITY_USER_ID", "ACUITY_API_KEY", "ACUITY_BASE_URL", "ACUITY_SINCE", "ACUITY_TENANT_ID"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
+    for name in os.environ:
+        if name.startswith("ACUITY_") and name not in ("ACUITY_WAREHOUSE", "ACUITY_DLT_DIR", "ACUITY_DBT_TARGET_PATH"):
+            monkeypatch.delenv(name)
 
 
-@pytest.fixture
-def env(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
+@contextlib.contextmanager
+def sandbox_env(root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
     """The default (seed-shaped) sandbox served over HTTP, with the pipeline's credentials pointing at it."""
+    isolate(root, monkeypatch)
     account = build_account(scenario="seed", seed=42, as_of=AS_OF)
     with SandboxServer({USER_ID: (API_KEY, account)}) as server:
         monkeypatch.setenv("ACUITY_BASE_URL", server.base_url)
         monkeypatch.setenv("ACUITY_USER_ID", USER_ID)
         monkeypatch.setenv("ACUITY_API_KEY", API_KEY)
-        yield Env(account, server, Path(os.environ["ACUITY_WAREHOUSE"]), monkeypatch)
+        yield Env(account, server, root / "acuity.duckdb", monkeypatch)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own warehouse and dlt state; nothing touches the repository's warehouse/."""
+    isolate(tmp_path, monkeypatch)
+    return tmp_path
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
+    with sandbox_env(tmp_path, monkeypatch) as world:
+        yield world
+
+
+@pytest.fixture(scope="module")
+def synced_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    """One sync of the default sandbox shared by a module's read-only tests (a sync and dbt build take ~10 s)."""
+    with (
+        pytest.MonkeyPatch.context() as monkeypatch,
+        sandbox_env(tmp_path_factory.mktemp("synced"), monkeypatch) as world,
+    ):
+        assert world.sync().failures == []
+        yield world
 
 
 Query = Callable[[str], list[tuple]]

@@ -120,7 +120,9 @@ def test_bad_records_are_quarantined_counted_and_never_fatal(env: Env) -> None:
     assert metrics == [(2, 1, 3, 4)]
     loaded = {
         r[0]
-        for r in env.query("select appointment_id from staging.stg_acuity__appointments where appointment_id between 990000 and 990999")
+        for r in env.query(
+            "select appointment_id from staging.stg_acuity__appointments where appointment_id between 990000 and 990999"
+        )
     }
     assert loaded == {990004, 990005, 990006}
 

@@ -2,7 +2,8 @@
 
 One self-contained file rather than a dashboard server: it can be mailed, archived next to the warehouse and opened
 on a laptop with no network, so plotly.js is inlined (no CDN) and every number is read from the marts, as the
-run summary is. The reads are portable SQL on a read-only connection, so an analyst's open shell is never blocked.
+run summary is. On DuckDB it reads the analysts' published copy (transform.publish), never the pipeline's private
+file, so a report can be built while a sync runs; the SQL is portable, so the PostgreSQL target works too.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import plotly.graph_objects as go
 
 from extract.errors import AcuityError
 from transform import warehouse as warehouses
 from transform.paths import warehouse_path
+from transform.publish import analyst_path
 
 TOP_CONTACTS = 15
 SKIP_REASONS = ("historical", "canceled", "unmatched", "missing_time", "write_failures")
@@ -169,9 +172,13 @@ footer {{ color: #777; font-size: 0.85rem; }}
 def build_report(output: Path) -> Path:
     """Read the marts, write the page to ``output``; a missing DuckDB warehouse is a one-line error."""
     target = warehouses.current()
-    if target.target == "duckdb" and not warehouse_path().exists():
-        raise AcuityError(f"no warehouse at {warehouse_path()}: run `make pipeline` first")
-    connection = target.connect()
+    if target.target == "duckdb":
+        published = analyst_path(warehouse_path())
+        if not published.exists():
+            raise AcuityError(f"no warehouse at {published}: run `make pipeline` first")
+        connection = duckdb.connect(str(published), read_only=True)
+    else:
+        connection = target.connect()
     try:
         sections = read_tenant_charts(connection)
     finally:

@@ -1,0 +1,78 @@
+-- Who has never paid for an order? Every contact of each tenant with no paid or delivered order revenue, with how to
+-- reach them and how active they are: appointments held (past, not canceled), upcoming (from the latest run's as-of,
+-- not canceled), the last held and next upcoming start (calendar-local time) and what they paid on appointments.
+-- A contact with upcoming appointments but no revenue is a follow-up lead; one with neither is dormant. Sorted by
+-- upcoming, then held appointments, most active first.
+with
+
+contact_revenue as (
+
+    select * from {{ ref('contact_revenue') }}
+
+),
+
+contacts as (
+
+    select * from {{ ref('contacts') }}
+
+),
+
+appointments as (
+
+    select * from {{ ref('int_acuity__appointments_matched') }}
+    where not is_removed
+        and not is_canceled
+        and contact_id is not null
+
+),
+
+runs as (
+
+    select * from {{ ref('int_acuity__latest_runs') }}
+
+),
+
+activity as (
+
+    select
+        appointments.tenant_id,
+        appointments.contact_id,
+        sum(case when appointments.starts_at_utc < runs.as_of then 1 else 0 end) as appointments_held,
+        sum(case when appointments.starts_at_utc >= runs.as_of then 1 else 0 end) as appointments_upcoming,
+        max(case when appointments.starts_at_utc < runs.as_of then appointments.starts_at_local end) as last_held_at,
+        min(case when appointments.starts_at_utc >= runs.as_of then appointments.starts_at_local end) as next_upcoming_at
+    from appointments
+    inner join runs
+        on runs.tenant_id = appointments.tenant_id
+    group by appointments.tenant_id, appointments.contact_id
+
+),
+
+final as (
+
+    select
+        contacts.tenant_id,
+        contacts.first_name,
+        contacts.last_name,
+        contacts.email,
+        contacts.phone,
+        coalesce(activity.appointments_held, 0) as appointments_held,
+        coalesce(activity.appointments_upcoming, 0) as appointments_upcoming,
+        activity.last_held_at,
+        activity.next_upcoming_at,
+        contact_revenue.appointment_payments,
+        contacts.contact_id
+    from contact_revenue
+    inner join contacts
+        on contacts.tenant_id = contact_revenue.tenant_id
+        and contacts.contact_id = contact_revenue.contact_id
+    left join activity
+        on activity.tenant_id = contacts.tenant_id
+        and activity.contact_id = contacts.contact_id
+    where not contact_revenue.is_unmatched_bucket
+        and contact_revenue.order_revenue = 0
+
+)
+
+select * from final
+order by tenant_id, appointments_upcoming desc, appointments_held desc, last_name, first_name, contact_id

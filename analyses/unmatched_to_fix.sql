@@ -1,0 +1,122 @@
+-- Which bookings and orders belong to nobody, and why? Every appointment (not canceled, not removed) and every order
+-- (not removed) of each tenant that matched no contact, with the identifiers it carried and why each failed, so
+-- someone can correct the client record in Acuity (or the booking) and the next sync matches it.
+-- The *_problem columns read: 'missing' (the record has none), 'no contact has it' (no client record carries that
+-- email / phone / first + last name: add it to the right client) or 'shared by N contacts' (it names several people,
+-- so it is never used: give one of them their own). Matching tries email, then phone, then name (see README).
+-- detail is the calendar of an appointment, the status of an order; amount its price or order total. Upcoming
+-- appointments come first (they are the ones someone will miss), then the rest by date, newest first.
+{%- set checks = [('email', 'email_normalised'), ('phone', 'phone_normalised'), ('name', 'client_name_normalised')] %}
+with
+
+appointments as (
+
+    select * from {{ ref('int_acuity__appointments_matched') }}
+    where match_rule = 'unmatched'
+        and not is_removed
+        and not is_canceled
+
+),
+
+orders as (
+
+    select * from {{ ref('int_acuity__orders_matched') }}
+    where match_rule = 'unmatched'
+        and not is_removed
+
+),
+
+runs as (
+
+    select * from {{ ref('int_acuity__latest_runs') }}
+
+),
+
+identifiers as (
+
+    select
+        tenant_id,
+        identifier_type,
+        identifier_value,
+        count(*) as contacts
+    from {{ ref('int_acuity__contact_identifiers') }}
+    group by tenant_id, identifier_type, identifier_value
+
+),
+
+unmatched_records as (
+
+    select
+        appointments.tenant_id,
+        'appointment' as record_type,
+        appointments.appointment_id as record_id,
+        appointments.starts_at_local as record_at,
+        appointments.starts_at_utc >= runs.as_of as is_upcoming,
+        appointments.calendar as detail,
+        appointments.price as amount,
+        appointments.first_name,
+        appointments.last_name,
+        appointments.email_raw,
+        appointments.phone_raw,
+        appointments.email_normalised,
+        appointments.phone_normalised,
+        appointments.client_name_normalised
+    from appointments
+    inner join runs
+        on runs.tenant_id = appointments.tenant_id
+
+    union all
+
+    select
+        tenant_id,
+        'order' as record_type,
+        order_id as record_id,
+        ordered_at_local as record_at,
+        false as is_upcoming,
+        order_status as detail,
+        order_total as amount,
+        first_name,
+        last_name,
+        email_raw,
+        phone_raw,
+        email_normalised,
+        phone_normalised,
+        client_name_normalised
+    from orders
+
+),
+
+final as (
+
+    select
+        unmatched_records.tenant_id,
+        unmatched_records.record_type,
+        unmatched_records.record_id,
+        unmatched_records.record_at,
+        unmatched_records.is_upcoming,
+        unmatched_records.detail,
+        unmatched_records.amount,
+        unmatched_records.first_name,
+        unmatched_records.last_name,
+        unmatched_records.email_raw as email,
+        unmatched_records.phone_raw as phone,
+        {%- for identifier_type, column in checks %}
+        case
+            when unmatched_records.{{ column }} is null then 'missing'
+            when {{ identifier_type }}_identifiers.contacts is null then 'no contact has it'
+            else 'shared by ' || cast({{ identifier_type }}_identifiers.contacts as {{ dbt.type_string() }})
+                || ' contacts'
+        end as {{ identifier_type }}_problem{{ "," if not loop.last }}
+        {%- endfor %}
+    from unmatched_records
+    {%- for identifier_type, column in checks %}
+    left join identifiers as {{ identifier_type }}_identifiers
+        on {{ identifier_type }}_identifiers.tenant_id = unmatched_records.tenant_id
+        and {{ identifier_type }}_identifiers.identifier_type = '{{ identifier_type }}'
+        and {{ identifier_type }}_identifiers.identifier_value = unmatched_records.{{ column }}
+    {%- endfor %}
+
+)
+
+select * from final
+order by tenant_id, is_upcoming desc, record_at desc, record_type, record_id

@@ -1,0 +1,1 @@
+"""``make bench``: the pipeline measured against its physical floor (plain HTTP fetch + DuckDB's own JSON load)."""

@@ -1,0 +1,234 @@
+"""``make bench``: sync sandbox accounts of three sizes and measure each sync against its physical floor.
+
+Per size: a standalone sandbox process; a first full sync (backfill) and a no-change daily sync, each a child
+``python -m transform`` with its own warehouse, timed by stage from its run row, with peak RSS, HTTP requests vs
+the minimum for the data, and the floor of the same work (plain fetch of the same URLs + DuckDB ``read_json`` of the
+same bodies). Results go to ``bench/results/latest.json`` and ``latest.md``; the table is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from bench import floor, machine, report
+from bench.procs import run_measured
+from bench.sandbox_proc import SandboxProcess
+from bench.sizes import AS_OF, SINCE, Size, parse_sizes
+from transform.paths import PROJECT_DIR
+
+# Settings a caller may want to benchmark pass through; every other ACUITY_* is the bench's to set.
+PASS_THROUGH = ("ACUITY_PAGE_SIZE", "ACUITY_LOOKBACK_DAYS", "ACUITY_HORIZON_DAYS")
+OTHER_ENDPOINTS = ("me", "calendars", "appointment_types", "clients")
+_DONE = re.compile(r"Done in ([\d.]+) s \(dbt ([\d.]+) s\)")
+
+
+def child_env(sandbox: SandboxProcess, work: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACUITY_") or k in PASS_THROUGH}
+    env.update(
+        ACUITY_BASE_URL=sandbox.limited_url,
+        ACUITY_USER_ID=sandbox.user_id,
+        ACUITY_API_KEY=sandbox.api_key,
+        ACUITY_SINCE=SINCE.isoformat(),
+        ACUITY_WAREHOUSE=str(work / "acuity.duckdb"),
+        ACUITY_DLT_DIR=str(work / "dlt"),
+        ACUITY_DBT_TARGET_PATH=str(work / "target"),
+        RUNTIME__DLTHUB_TELEMETRY="false",
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        DO_NOT_TRACK="1",
+    )
+    return env
+
+
+def read_run_row(warehouse: Path, started_after: float) -> dict[str, Any] | None:
+    """The run row this sync appended (None if it never got that far)."""
+    if not warehouse.exists():
+        return None
+    connection = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        cursor = connection.execute(
+            "select * from raw_acuity.sync_runs where epoch(started_at) >= ? order by started_at desc limit 1",
+            [started_after - 1],
+        )
+        row = cursor.fetchone()
+        return dict(zip([d[0] for d in cursor.description], row, strict=True)) if row else None
+    except duckdb.Error:
+        return None
+    finally:
+        connection.close()
+
+
+def minimum_requests(row: dict[str, Any], page_size: int) -> int:
+    """Requests a perfect client needs for the same data: full pages of appointments and orders, one per list."""
+    appointments = max(1, math.ceil((row.get("fetched_appointments") or 0) / page_size))
+    orders = max(1, math.ceil((row.get("fetched_orders") or 0) / page_size))
+    return appointments + len(OTHER_ENDPOINTS) + orders
+
+
+def measure_sync(kind: str, size: Size, sandbox: SandboxProcess, work: Path, page_size: int) -> dict[str, Any]:
+    """One ``python -m transform`` child, its run row, the sandbox's log of it, and the floor of the same work."""
+    env = child_env(sandbox, work)
+    started = time.time()
+    child = run_measured(
+        [sys.executable, "-m", "transform", "--as-of", AS_OF.isoformat()],
+        env=env,
+        cwd=PROJECT_DIR,
+        timeout=size.timeout_seconds,
+        log_path=work / f"{kind}.log",
+    )
+    row = read_run_row(work / "acuity.duckdb", started) or {}
+    log = sandbox.request_log(work / f"{kind}.requests.json")
+    done = _DONE.search(child.log_path.read_text(errors="replace"))
+    run_results = work / "target" / "run_results.json"
+    dbt_elapsed = json.loads(run_results.read_text()).get("elapsed_time") if run_results.exists() else None
+    fetched = {k.removeprefix("fetched_"): v or 0 for k, v in row.items() if k.startswith("fetched_")}
+    rows_total = sum(fetched.values())
+    stages = [row.get(f"{s}_seconds") for s in ("extract", "normalize", "load")]
+    sync_seconds = sum(stages) if all(v is not None for v in stages) else None
+    requests_made = row.get("http_requests") if row else len(log)
+    minimum = minimum_requests(row, page_size) if row else None
+    ok = child.returncode == 0 and row.get("status") == "success"
+    result: dict[str, Any] = {
+        "ok": ok,
+        "returncode": child.returncode,
+        "timed_out": child.timed_out,
+        "error": None if ok else (row.get("error") or f"exit {child.returncode}: {child.tail(5)}"),
+        "run_id": row.get("run_id"),
+        "window": [str(row.get("window_first")), str(row.get("window_last"))],
+        "wall_seconds": child.wall_seconds,
+        "cpu_seconds": child.cpu_seconds,
+        "extract_seconds": stages[0],
+        "normalize_seconds": stages[1],
+        "load_seconds": stages[2],
+        "sync_seconds": sync_seconds,
+        "run_row_duration_seconds": row.get("duration_seconds"),
+        "http_seconds": row.get("http_seconds"),
+        "dbt_seconds": float(done.group(2)) if done else None,
+        "dbt_elapsed_seconds": dbt_elapsed,
+        "peak_rss_bytes": child.peak_rss,
+        "peak_rss_dbt_bytes": child.peak_rss_descendants,
+        "peak_rss_tree_bytes": child.peak_rss_tree,
+        "rows_fetched": fetched,
+        "rows_total": rows_total,
+        "rows_per_second": rows_total / child.wall_seconds if child.wall_seconds else None,
+        "rows_per_sync_second": rows_total / sync_seconds if sync_seconds else None,
+        "http": {
+            "requests": requests_made,
+            "sandbox_logged": len(log),
+            "http_bytes": row.get("http_bytes"),
+            "statuses": row.get("http_statuses"),
+            "http_429": row.get("http_429", sum(1 for _, _, s in log if s == 429)),
+            "minimum": minimum,
+            "ratio": requests_made / minimum if minimum and requests_made is not None else None,
+            "page_size": page_size,
+            # the minimum above counts orders as ceil(orders / max) pages; /orders takes any max, so 1 would do
+            "by_endpoint": dict(Counter(floor.endpoint_of(t) for _, t, _ in log)),
+            "appointments_minimum": max(1, math.ceil(fetched.get("appointments", 0) / page_size)),
+        },
+        "floor": {},
+    }
+    if ok:
+        result["floor"] = measure_floor(kind, size, sandbox, log, work, sync_seconds, rows_total)
+    return result
+
+
+def measure_floor(
+    kind: str,
+    size: Size,
+    sandbox: SandboxProcess,
+    log: list[tuple[str, str, int]],
+    work: Path,
+    sync_seconds: float | None,
+    rows: int,
+) -> dict[str, Any]:
+    targets = [target for method, target, status in log if method == "GET" and status == 200]
+    bodies = work / f"floor-{kind}"
+    fetched = floor.replay(sandbox.open_url, (sandbox.user_id, sandbox.api_key), targets, bodies, size.timeout_seconds)
+    loaded = floor.duckdb_load(fetched.files, work / f"floor-{kind}.duckdb")
+    shutil.rmtree(bodies, ignore_errors=True)  # the large account's bodies are ~1 GB
+    (work / f"floor-{kind}.duckdb").unlink(missing_ok=True)
+    total = fetched.seconds + loaded.seconds
+    return {
+        "fetch_seconds": fetched.seconds,
+        "fetch_requests": fetched.requests,
+        "fetch_bytes": fetched.bytes,
+        "fetch_rows_per_second": rows / fetched.seconds if fetched.seconds else None,
+        "fetch_mb_per_second": fetched.bytes / 1e6 / fetched.seconds if fetched.seconds else None,
+        "load_seconds": loaded.seconds,
+        "load_rows": loaded.rows,
+        "load_options": loaded.options,
+        "floor_seconds": total,
+        "pipeline_over_floor": sync_seconds / total if sync_seconds and total else None,
+    }
+
+
+def bench_size(size: Size, page_size: int, keep: bool) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix=f"acuity-bench-{size.name}-"))
+    print(f"[{size.name}] sandbox ({size.scenario}); work dir {work}", flush=True)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    sandbox = SandboxProcess(size, work / "sandbox.log", env)
+    body: dict[str, Any] = {"scenario": size.scenario, "syncs": {}}
+    try:
+        for kind in ("backfill", "daily"):
+            print(f"[{size.name}] {kind} sync ...", flush=True)
+            sync = body["syncs"][kind] = measure_sync(kind, size, sandbox, work, page_size)
+            state = "ok" if sync["ok"] else f"FAILED: {sync['error']}"
+            print(f"[{size.name}] {kind}: {sync['wall_seconds']:.1f} s end-to-end, {state}", flush=True)
+            if not sync["ok"]:
+                break  # a daily sync after a failed backfill measures nothing meaningful
+    finally:
+        sandbox.stop()
+        body["sandbox_cpu_seconds"] = sandbox.cpu_seconds
+        body["sandbox_peak_rss_bytes"] = sandbox.peak_rss
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return body
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="seed,medium,large", help="comma list of seed, medium, large")
+    parser.add_argument("--out", type=Path, default=PROJECT_DIR / "bench" / "results")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary warehouses and logs")
+    args = parser.parse_args(argv)
+    try:
+        sizes = parse_sizes(args.sizes)
+    except ValueError as exc:
+        parser.error(str(exc))
+    page_size = int(os.environ.get("ACUITY_PAGE_SIZE", 1000))
+    started = time.perf_counter()
+    results: dict[str, Any] = {
+        "machine": machine.describe(),
+        "as_of": AS_OF.isoformat(),
+        "since": SINCE.isoformat(),
+        "page_size": page_size,
+        "sizes": {},
+    }
+    for size in sizes:
+        results["sizes"][size.name] = bench_size(size, page_size, args.keep)
+    results["seconds"] = time.perf_counter() - started
+    results["load_average_at_end"] = machine.load_average()
+    results["targets"] = report.evaluate(results)
+    table = report.markdown(results)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "latest.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    (args.out / "latest.md").write_text(table)
+    print(table)
+    failed = any(not s["ok"] for body in results["sizes"].values() for s in body["syncs"].values())
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,78 @@
+"""``make report`` as a reader sees it: the HTML built from a synced sandbox warehouse, rendered by headless Chromium
+with no network needed, must show every chart (plotly draws them as SVG) and load nothing from the internet."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import Env
+
+from transform import report
+
+CHARTS = 4  # per tenant: weekly appointments, revenue per contact, match rules, skip reasons
+
+
+@pytest.fixture(scope="module")
+def report_file(synced_env: Env, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("report") / "report.html"
+    assert report.main(["--output", str(path)]) == 0
+    return path
+
+
+def chromium(page: Path, tmp_path: Path, *args: str) -> str:
+    """Headless Chromium on a file:// URL, isolated (own profile, no background traffic); returns its stdout."""
+    binary = shutil.which("chromium")
+    if binary is None:
+        pytest.fail("chromium is not installed: `make chromium` installs it (Debian's package)")
+    command = [
+        binary,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        "--virtual-time-budget=10000",
+        *args,
+        page.as_uri(),
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
+
+
+def test_report_is_self_contained(report_file: Path) -> None:
+    page = report_file.read_text()
+    assert not re.search(r"<(script|link)\b[^>]*\b(src|href)\s*=\s*[\"']?(https?:)?//", page, re.IGNORECASE)
+    assert "Plotly.newPlot" in page and "Tenant default" in page
+
+
+def test_chromium_draws_every_chart(report_file: Path, tmp_path: Path) -> None:
+    dom = chromium(report_file, tmp_path, "--dump-dom")
+    assert len(re.findall(r'<div class="chart">', dom)) == CHARTS
+    assert dom.count('class="main-svg"') >= CHARTS, "plotly drew fewer charts than the page holds"
+    assert "unmatched orders" in dom, "the revenue chart shows the unmatched bucket"
+
+
+def test_screenshot_is_not_blank(report_file: Path, tmp_path: Path) -> None:
+    screenshot = tmp_path / "report.png"
+    chromium(report_file, tmp_path, "--window-size=1200,3000", f"--screenshot={screenshot}")
+    assert screenshot.stat().st_size > 50_000, "a blank page compresses to a few kB"
+
+
+def test_missing_warehouse_is_one_line_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ACUITY_WAREHOUSE", str(tmp_path / "absent.duckdb"))
+    monkeypatch.delenv("ACUITY_TARGET", raising=False)
+
+    assert report.main(["--output", str(tmp_path / "report.html")]) == 1
+
+    error = capsys.readouterr().err
+    assert error.startswith("error: no warehouse at ") and error.count("\n") == 1
+    assert not (tmp_path / "report.html").exists()
