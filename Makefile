@@ -11,6 +11,14 @@ export RUNTIME__DLTHUB_TELEMETRY := false
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
+# `make pipeline TARGET=postgres POSTGRES_URL=postgresql://…` builds on a PostgreSQL server instead of DuckDB.
+ifdef TARGET
+export ACUITY_TARGET := $(TARGET)
+endif
+ifdef POSTGRES_URL
+export ACUITY_POSTGRES_URL := $(POSTGRES_URL)
+endif
+
 .PHONY: pipeline test lint chromium postgres sandbox docs sql bench report clean
 
 $(STAMP): pyproject.toml

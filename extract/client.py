@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from dlt.common import json
 from dlt.sources.helpers.requests import Client, Response
 
 from extract.errors import AcuityAuthError, AcuityError, AcuityNotFoundError, AcuityResponseError
@@ -112,12 +113,13 @@ _PARSED = "_acuity_json"
 def _body_is_not_json(response: Response | None, exception: BaseException | None) -> bool:
     """Retry predicate: a 200 whose body does not parse (truncated, malformed) is retried like a 5xx.
 
-    The decoded body is kept on the response, so a good answer is parsed exactly once.
+    The decoded body is kept on the response, so a good answer is parsed exactly once (with dlt's orjson-backed
+    decoder, several times faster than the standard library's on large lists).
     """
     if response is None or response.status_code >= 300:
         return False
     try:
-        setattr(response, _PARSED, response.json())
+        setattr(response, _PARSED, json.loadb(response.content))
     except ValueError:
         return True
     return False

@@ -154,9 +154,6 @@ def acuity_source(
     counts: Counter[str] = fetched if fetched is not None else Counter()
     tenant_scope = _scd2(_tenant_sql(tenant_id))
 
-    def fetch(endpoint: str, params: dict[str, Any]) -> Any:
-        return client.get(endpoint, params)
-
     def whole_list(name: str, endpoint: str) -> Iterator[list[dict[str, Any]]]:
         rows = client.get(endpoint)
         counts[name] += len(rows)
@@ -177,7 +174,7 @@ def acuity_source(
         screen = _Screen("appointments", tenant_id, run_id, counts)
         duplicates: list[dict[str, Any]] = []
         batch: list[dict[str, Any]] = []
-        for row in read_appointment_window(fetch, window.first, window.last, page_size, duplicates):
+        for row in read_appointment_window(client.get, window.first, window.last, page_size, duplicates):
             counts["appointments"] += 1
             if screen.keep(row):
                 batch.append({"tenant_id": tenant_id, **row})
@@ -197,7 +194,7 @@ def acuity_source(
         """All orders; the first ``max`` tried is sized from the last run's count so one request usually does."""
         state = dlt.current.source_state()
         expected = int(state.get("orders_last_count", 0) * 1.2) + 1
-        rows = read_all_orders(fetch, max(page_size, expected))
+        rows = read_all_orders(client.get, max(page_size, expected))
         state["orders_last_count"] = len(rows)
         counts["orders"] += len(rows)
         screen = _Screen("orders", tenant_id, run_id, counts)
