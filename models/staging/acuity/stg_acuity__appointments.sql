@@ -6,17 +6,9 @@ source as (
 
 ),
 
--- raw keeps one row per version (dlt scd2); the latest version of each appointment wins
-versions as (
+latest as (
 
-    select
-        *,
-        row_number() over (
-            partition by tenant_id, id
-            order by _dlt_valid_from desc, _dlt_valid_to desc
-        ) as version_rank,
-        count(*) over (partition by tenant_id, id) as version_count
-    from source
+    {{ latest_version("source", "id") }}
 
 ),
 
@@ -57,8 +49,7 @@ renamed as (
         _dlt_valid_to as removed_at,
         version_count,
         _dlt_load_id as load_id
-    from versions
-    where version_rank = 1
+    from latest
 
 )
 

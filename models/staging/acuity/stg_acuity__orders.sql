@@ -6,15 +6,9 @@ source as (
 
 ),
 
-versions as (
+latest as (
 
-    select
-        *,
-        row_number() over (
-            partition by tenant_id, id
-            order by _dlt_valid_from desc, _dlt_valid_to desc
-        ) as version_rank
-    from source
+    {{ latest_version("source", "id") }}
 
 ),
 
@@ -40,8 +34,7 @@ renamed as (
         _dlt_valid_to is not null as is_removed,
         _dlt_valid_from as version_valid_from,
         _dlt_load_id as load_id
-    from versions
-    where version_rank = 1
+    from latest
 
 )
 
