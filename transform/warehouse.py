@@ -13,11 +13,15 @@ from urllib.parse import unquote, urlsplit
 
 import dlt
 from dlt.common.destination import Destination
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from extract.errors import AcuityError
 from transform.paths import warehouse_path
 
 TARGETS = ("duckdb", "postgres")
+# DuckDB takes up to 80% of RAM by default; a cap makes it spill instead, so a 1M-appointment sync stays under 1 GiB
+# (bench/results). Used by dlt's loads and by dbt's profile alike.
+DUCKDB_MEMORY_LIMIT = os.environ.get("ACUITY_DUCKDB_MEMORY_LIMIT", "512MB")
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,8 @@ class Warehouse:
             return dlt.destinations.postgres(credentials=self.postgres_url)
         path = warehouse_path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        return dlt.destinations.duckdb(credentials=str(path))
+        credentials = DuckDbCredentials(str(path), global_config={"memory_limit": DUCKDB_MEMORY_LIMIT})
+        return dlt.destinations.duckdb(credentials=credentials)
 
     @property
     def loader_file_format(self) -> str | None:
@@ -40,7 +45,11 @@ class Warehouse:
     def dbt_env(self) -> dict[str, str]:
         """Environment for dbt's profile (profiles.yml reads these; nothing secret is written to disk)."""
         if self.target == "duckdb":
-            return {"ACUITY_DBT_TARGET": "duckdb", "ACUITY_WAREHOUSE": str(warehouse_path())}
+            return {
+                "ACUITY_DBT_TARGET": "duckdb",
+                "ACUITY_WAREHOUSE": str(warehouse_path()),
+                "ACUITY_DUCKDB_MEMORY_LIMIT": DUCKDB_MEMORY_LIMIT,
+            }
         parts = urlsplit(self.postgres_url or "")
         return {
             "ACUITY_DBT_TARGET": "postgres",
