@@ -7,7 +7,6 @@ from pathlib import Path
 
 import duckdb
 import psycopg2
-import pytest
 from conftest import AS_OF, assert_marts_equal_ground_truth
 
 from extract.config import settings_from_env
@@ -99,8 +98,3 @@ def normalise(row: tuple) -> tuple:
     return tuple(
         Decimal(str(v)) if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool) else v for v in row
     )
-
-
-@pytest.fixture(autouse=True)
-def _pg_driver_available() -> None:
-    assert psycopg2.__version__
