@@ -30,6 +30,7 @@ class RequestStats:
     requests: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
     last_status: dict[str, int] = field(default_factory=dict)
+    by_endpoint: Counter[str] = field(default_factory=Counter)
     bytes_received: int = 0
     seconds: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -39,6 +40,7 @@ class RequestStats:
             self.requests += 1
             self.statuses[str(status)] += 1
             self.last_status[endpoint] = status
+            self.by_endpoint[endpoint] += 1
             self.bytes_received += size
 
 

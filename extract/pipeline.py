@@ -29,7 +29,15 @@ os.environ.setdefault("NORMALIZE__DATA_WRITER__DISABLE_COMPRESSION", "true")
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 RESOURCES = ("account", "calendars", "appointment_types", "clients", "appointments", "orders")
-_ENDPOINTS = {"clients": "/clients", "appointments": "/appointments", "orders": "/orders"}
+ENDPOINTS = {
+    "account": "/me",
+    "calendars": "/calendars",
+    "appointment_types": "/appointment-types",
+    "clients": "/clients",
+    "appointments": "/appointments",
+    "orders": "/orders",
+}
+_STATUS_COLUMNS = ("clients", "appointments", "orders")  # the seed's *_status fields, plus orders
 _STEPS = ("extract", "normalize", "load")
 
 # Every column is declared so the table has them all even when the first run ever recorded is a failure.
@@ -44,7 +52,7 @@ SYNC_RUN_COLUMNS: dict[str, Any] = {
     **{name: {"data_type": "bigint"} for name in ("http_requests", "http_bytes", "http_2xx", "http_429")},
     **{name: {"data_type": "bigint"} for name in ("http_4xx_other", "http_5xx")},
     "http_statuses": {"data_type": "json"},
-    **{f"{name}_status": {"data_type": "bigint"} for name in _ENDPOINTS},
+    **{f"{name}_status": {"data_type": "bigint"} for name in _STATUS_COLUMNS},
     **{f"fetched_{name}": {"data_type": "bigint"} for name in RESOURCES},
     **{name: {"data_type": "bigint"} for name in ("appointments_rejected_time", "appointments_rejected_invalid")},
     **{name: {"data_type": "bigint"} for name in ("records_skipped", "records_flagged", "records_deduplicated")},
@@ -61,6 +69,7 @@ class SyncResult:
     window: AppointmentWindow
     fetched: Counter[str] = field(default_factory=Counter)
     requests: int = 0
+    requests_by_endpoint: dict[str, int] = field(default_factory=dict)
     statuses: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     error: str | None = None
@@ -121,6 +130,7 @@ def sync_tenant(
         result.error = one_line(exc)
     result.seconds = _step_seconds(pipeline)
     result.requests = client.stats.requests
+    result.requests_by_endpoint = dict(client.stats.by_endpoint)
     result.statuses = dict(client.stats.statuses)
     row = {
         "run_id": run_id,
@@ -138,7 +148,7 @@ def sync_tenant(
         "http_requests": client.stats.requests,
         **_status_classes(client.stats.statuses),
         "http_statuses": dict(client.stats.statuses),
-        **{f"{name}_status": client.stats.last_status.get(endpoint) for name, endpoint in _ENDPOINTS.items()},
+        **{f"{name}_status": client.stats.last_status.get(ENDPOINTS[name]) for name in _STATUS_COLUMNS},
         "http_bytes": client.stats.bytes_received,
         "http_seconds": round(client.stats.seconds, 3),
         **{f"fetched_{name}": fetched.get(name, 0) for name in RESOURCES},

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from extract.config import SyncSettings, Tenant, tenant_from_env, tenants_from_file
-from extract.pipeline import RESOURCES, SyncResult, sync_tenant
+from extract.pipeline import ENDPOINTS, RESOURCES, SyncResult, sync_tenant
 from transform import warehouse as warehouses
 from transform.dbt import DbtOutcome, run_dbt
 from transform.paths import pipelines_dir, warehouse_path
@@ -87,6 +87,7 @@ def run(
             log(f"Syncing tenant {tenant.tenant_id} (as of {settings.as_of:%Y-%m-%d %H:%M} UTC) ...")
             result = sync_tenant(tenant, settings, target.destination(), pipelines_dir(), target.loader_file_format)
             report.syncs.append(result)
+            log(format_sync(result))
         if any(s.status == "success" for s in report.syncs):
             log("Building the dbt models and running their tests ...")
             dbt_started = time.perf_counter()
@@ -112,9 +113,7 @@ def report_run(report: RunReport) -> int:
         finally:
             connection.close()
     for sync in report.syncs:
-        state = "ok" if sync.status == "success" else "FAILED"
-        fetched = ", ".join(f"{name} {sync.fetched[name]}" for name in RESOURCES if name in sync.fetched)
-        print(f"sync {sync.tenant_id}: {state} — {sync.requests} requests, fetched {fetched or 'nothing'}")
+        print(format_sync(sync).splitlines()[0])
     print(
         f"Done in {report.seconds:.1f} s (dbt {report.dbt_seconds:.1f} s). Source: {report.source}."
         f" Warehouse: {report.target.describe()}"
@@ -124,6 +123,18 @@ def report_run(report: RunReport) -> int:
     elif report.target.target == "duckdb":
         print("Nothing published: the analysts' copy still holds the last good run.")
     return fail(report.failures) if report.failures else 0
+
+
+def format_sync(sync: SyncResult) -> str:
+    """What one tenant's extract did, per resource: rows read and requests sent (retries included)."""
+    state = "ok" if sync.status == "success" else "FAILED"
+    steps = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in sync.seconds.items())
+    lines = [f"sync {sync.tenant_id}: {state} — {sync.requests} requests{'; ' + steps if steps else ''}"]
+    for name in RESOURCES:
+        requests = sync.requests_by_endpoint.get(ENDPOINTS[name], 0)
+        if requests or name in sync.fetched:
+            lines.append(f"  {name:<18} {sync.fetched.get(name, 0):>9,} rows  {requests:>5} requests")
+    return "\n".join(lines)
 
 
 def fail(lines: list[str]) -> int:
