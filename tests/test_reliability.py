@@ -216,11 +216,15 @@ def _wait_for(predicate, what: str, timeout: float = 90.0) -> None:
         time.sleep(0.02)
 
 
-def _dbt_running(pid: int) -> bool:
+def _dbt_building(pid: int, warehouse: Path) -> bool:
+    """dbt's child of the pipeline ``pid`` has the warehouse open: the build has started (it gets ready, importing
+    dbt and parsing the project, without touching the warehouse)."""
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                if b"dbt.cli.main" in (proc / "cmdline").read_bytes() and os.getpgid(int(proc.name)) == pid:
+                if b"transform.dbt_child" not in (proc / "cmdline").read_bytes() or os.getpgid(int(proc.name)) != pid:
+                    continue
+                if any(os.readlink(fd) == str(warehouse) for fd in (proc / "fd").iterdir()):
                     return True
             except (OSError, ProcessLookupError):
                 continue
@@ -260,7 +264,7 @@ def test_kill_9_at_any_stage_then_rerun_equals_a_clean_run(tmp_path: Path, stage
             normalized = tmp_path / "crashed" / "dlt" / "acuity_default" / "load" / "normalized"
             _wait_for(lambda: normalized.exists() and any(normalized.iterdir()), "a normalized load package")
         else:
-            _wait_for(lambda: _dbt_running(victim.pid), "dbt build")
+            _wait_for(lambda: _dbt_building(victim.pid, tmp_path / "crashed" / "acuity.duckdb"), "dbt build")
             time.sleep(1.0)
         os.killpg(victim.pid, signal.SIGKILL)
         victim.wait(timeout=30)

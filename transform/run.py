@@ -18,7 +18,7 @@ from pathlib import Path
 from extract.config import SyncSettings, Tenant, tenant_from_env, tenants_from_file
 from extract.pipeline import ENDPOINTS, RESOURCES, SyncResult, sync_tenant
 from transform import warehouse as warehouses
-from transform.dbt import DbtOutcome, run_dbt
+from transform.dbt import DbtOutcome, DbtProcess
 from transform.paths import pipelines_dir, warehouse_path
 from transform.publish import exclusive_run, publish
 
@@ -76,6 +76,7 @@ def run(
     tenants = [] if use_sandbox else configured_tenants(tenants_file)
     with contextlib.ExitStack() as stack:
         stack.enter_context(exclusive_run(warehouse_path()))
+        dbt = stack.enter_context(DbtProcess(target))  # imports dbt and parses the project while the tenants sync
         if tenants:
             source = ", ".join(sorted({t.base_url for t in tenants}))
         else:
@@ -93,7 +94,7 @@ def run(
             dbt_started = time.perf_counter()
             # models + data tests (the invariants); unit tests check the SQL logic and run in `make test`.
             # No --vars: the models take as-of from the run rows, and unchanged vars keep dbt's partial parse.
-            report.dbt = run_dbt(["build", "--exclude-resource-type", "unit_test"], target)
+            report.dbt = dbt.run(["build", "--exclude-resource-type", "unit_test"])
             report.dbt_seconds = time.perf_counter() - dbt_started
             if report.dbt.success and target.target == "duckdb":
                 report.published = publish(warehouse_path())

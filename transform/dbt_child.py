@@ -1,0 +1,50 @@
+"""The child side of transform.dbt: get dbt ready, then run the one command the parent sends.
+
+``python -m transform.dbt_child RESULT_FD ARGS_JSON``: imports dbt and parses the project (neither touches the
+warehouse), then reads one JSON line of dbt arguments from stdin and runs them on the parsed manifest. An empty stdin
+means the parent needed no dbt this time. The outcome goes to RESULT_FD as JSON; dbt's own output stays on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+
+def node_results(result: Any) -> list[dict[str, Any]]:
+    """Status, message and timing of each node dbt ran (build/run/test/compile); other commands have none."""
+    return [
+        {
+            "unique_id": node.node.unique_id,
+            "status": str(getattr(node.status, "value", node.status)),
+            "message": None if node.message is None else str(node.message),
+            "execution_time": node.execution_time,
+        }
+        for node in getattr(result, "results", None) or []
+        if getattr(node, "node", None) is not None
+    ]
+
+
+def main(argv: list[str]) -> int:
+    with os.fdopen(int(argv[1]), "w") as out:
+        common: list[str] = json.loads(argv[2])
+        from dbt.cli.main import dbtRunner
+
+        parsed = dbtRunner().invoke(["parse", "--no-write-json", *common])
+        line = sys.stdin.readline()
+        if not line:
+            return 0
+        if not parsed.success:
+            error = f"parsing the project failed: {parsed.exception or 'see the output above'}"
+            json.dump({"success": False, "error": error}, out)
+            return 2
+        invoked = dbtRunner(manifest=parsed.result).invoke([*json.loads(line), *common])
+        error = None if invoked.exception is None else str(invoked.exception)
+        json.dump({"success": invoked.success, "error": error, "nodes": node_results(invoked.result)}, out)
+        return 0 if invoked.success else (1 if error is None else 2)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
