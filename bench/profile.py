@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             profile = work / f"{kind}.prof"
             child = run_measured(
                 [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "transform", "--as-of", AS_OF.isoformat()],
-                env=child_env(sandbox, work),
+                env={**child_env(sandbox, work), "ACUITY_DBT_VERBOSE": "1"},  # so dbt writes run_results.json
                 cwd=PROJECT_DIR,
                 timeout=size.timeout_seconds,
                 log_path=work / f"{kind}.log",

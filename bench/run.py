@@ -91,8 +91,6 @@ def measure_sync(kind: str, size: Size, sandbox: SandboxProcess, work: Path, pag
     row = read_run_row(work / "acuity.duckdb", started) or {}
     log = sandbox.request_log(work / f"{kind}.requests.json")
     done = _DONE.search(child.log_path.read_text(errors="replace"))
-    run_results = work / "target" / "run_results.json"
-    dbt_elapsed = json.loads(run_results.read_text()).get("elapsed_time") if run_results.exists() else None
     fetched = {k.removeprefix("fetched_"): v or 0 for k, v in row.items() if k.startswith("fetched_")}
     rows_total = sum(fetched.values())
     stages = [row.get(f"{s}_seconds") for s in ("extract", "normalize", "load")]
@@ -116,7 +114,6 @@ def measure_sync(kind: str, size: Size, sandbox: SandboxProcess, work: Path, pag
         "run_row_duration_seconds": row.get("duration_seconds"),
         "http_seconds": row.get("http_seconds"),
         "dbt_seconds": float(done.group(2)) if done else None,
-        "dbt_elapsed_seconds": dbt_elapsed,
         "peak_rss_bytes": child.peak_rss,
         "peak_rss_dbt_bytes": child.peak_rss_descendants,
         "peak_rss_tree_bytes": child.peak_rss_tree,
@@ -174,6 +171,35 @@ def measure_floor(
     }
 
 
+def measure_repeated(kind: str, size: Size, sandbox: SandboxProcess, work: Path, page_size: int) -> dict[str, Any]:
+    """The sync ``size.daily_runs`` times for the daily kind (once for the backfill): the run with the median wall
+    time, with every run's wall time alongside."""
+    runs = []
+    for _ in range(size.daily_runs if kind == "daily" else 1):
+        runs.append(measure_sync(kind, size, sandbox, work, page_size))
+        if not runs[-1]["ok"]:
+            return runs[-1]
+    runs.sort(key=lambda run: run["wall_seconds"])
+    return {**runs[len(runs) // 2], "wall_seconds_all": [run["wall_seconds"] for run in runs]}
+
+
+# `dbt parse` through the pipeline's own dbt child: start, import dbt, parse the project (partial parse, as in a sync)
+_DBT_PARSE = "from transform.dbt import run_dbt; from transform.warehouse import current; run_dbt(['parse'], current())"
+
+
+def measure_dbt_fixed_cost(sandbox: SandboxProcess, work: Path) -> float | None:
+    """Seconds dbt needs before its first model can run, in a fresh child on this warehouse: the share of every
+    sync's dbt step that no change to the models or the extract can remove."""
+    child = run_measured(
+        [sys.executable, "-c", _DBT_PARSE],
+        env=child_env(sandbox, work),
+        cwd=PROJECT_DIR,
+        timeout=120,
+        log_path=work / "dbt-parse.log",
+    )
+    return child.wall_seconds if child.returncode == 0 else None
+
+
 def bench_size(size: Size, page_size: int, keep: bool) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix=f"acuity-bench-{size.name}-"))
     print(f"[{size.name}] sandbox ({size.scenario}); work dir {work}", flush=True)
@@ -183,11 +209,13 @@ def bench_size(size: Size, page_size: int, keep: bool) -> dict[str, Any]:
     try:
         for kind in ("backfill", "daily"):
             print(f"[{size.name}] {kind} sync ...", flush=True)
-            sync = body["syncs"][kind] = measure_sync(kind, size, sandbox, work, page_size)
+            sync = body["syncs"][kind] = measure_repeated(kind, size, sandbox, work, page_size)
             state = "ok" if sync["ok"] else f"FAILED: {sync['error']}"
             print(f"[{size.name}] {kind}: {sync['wall_seconds']:.1f} s end-to-end, {state}", flush=True)
             if not sync["ok"]:
                 break  # a daily sync after a failed backfill measures nothing meaningful
+        else:
+            body["dbt_fixed_seconds"] = measure_dbt_fixed_cost(sandbox, work)
     finally:
         sandbox.stop()
         body["sandbox_cpu_seconds"] = sandbox.cpu_seconds

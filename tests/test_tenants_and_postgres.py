@@ -76,7 +76,8 @@ def test_same_models_on_postgres_equal_the_duckdb_build(workdir: Path, monkeypat
         pg = run(settings_from_env(AS_OF.isoformat()))
 
     assert duck.failures == [] and pg.failures == []
-    assert pg.dbt is not None and pg.dbt.counts.get("pass", 0) > 50, "dbt's unit and data tests ran on PostgreSQL"
+    assert pg.dbt is not None and duck.dbt is not None
+    assert pg.dbt.counts == duck.dbt.counts and pg.dbt.counts["pass"] > 0, "every model and data test ran on both"
     with psycopg2.connect(postgres_url, options="-c timezone=UTC") as pg_connection:
 
         def pg_query(sql: str) -> list[tuple]:

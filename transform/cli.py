@@ -57,8 +57,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from extract.config import settings_from_env
-    from transform.run import report_run, run
+    from transform import warehouse as warehouses
+    from transform.dbt import DbtProcess
 
-    settings = settings_from_env(args.as_of, args.since, args.full_refresh)
-    return report_run(run(settings, use_sandbox=args.sandbox, tenants_file=args.tenants))
+    # dbt's child starts first: it needs ~3 s to get ready, about as long as importing dlt and syncing a small account
+    with DbtProcess(warehouses.current()) as dbt:
+        from extract.config import settings_from_env
+        from transform.run import report_run, run
+
+        settings = settings_from_env(args.as_of, args.since, args.full_refresh)
+        report = run(settings, use_sandbox=args.sandbox, tenants_file=args.tenants, dbt=dbt)
+    return report_run(report)

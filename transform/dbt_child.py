@@ -7,6 +7,7 @@ means the parent needed no dbt this time. The outcome goes to RESULT_FD as JSON;
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -47,4 +48,8 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv))
+    code = main(sys.argv)
+    # dbt leaves a large heap; the garbage collector's pass over it at exit took ~0.3 s of every build. Objects are
+    # still freed and DuckDB still closes (checkpointing) as usual.
+    gc.freeze()
+    raise SystemExit(code)

@@ -69,14 +69,19 @@ def run(
     use_sandbox: bool = False,
     tenants_file: str | None = None,
     log: Callable[[str], None] = print,
+    dbt: DbtProcess | None = None,
 ) -> RunReport:
-    """Sync every tenant, then ``dbt build`` once over all of them, then publish the analysts' copy."""
+    """Sync every tenant, then ``dbt build`` once over all of them, then publish the analysts' copy.
+
+    ``dbt`` is a child started ahead by the caller (the CLI starts it before importing this module); without one, the
+    run starts its own as it begins.
+    """
     started = time.perf_counter()
     target = warehouses.current()
     tenants = [] if use_sandbox else configured_tenants(tenants_file)
     with contextlib.ExitStack() as stack:
         stack.enter_context(exclusive_run(warehouse_path()))
-        dbt = stack.enter_context(DbtProcess(target))  # imports dbt and parses the project while the tenants sync
+        dbt = dbt or stack.enter_context(DbtProcess(target))  # gets dbt ready while the tenants sync
         if tenants:
             source = ", ".join(sorted({t.base_url for t in tenants}))
         else:
@@ -94,7 +99,7 @@ def run(
             dbt_started = time.perf_counter()
             # models + data tests (the invariants); unit tests check the SQL logic and run in `make test`.
             # No --vars: the models take as-of from the run rows, and unchanged vars keep dbt's partial parse.
-            report.dbt = dbt.run(["build", "--exclude-resource-type", "unit_test"])
+            report.dbt = dbt.run(["build", "--exclude-resource-type", "unit_test"], artifacts=False)
             report.dbt_seconds = time.perf_counter() - dbt_started
             if report.dbt.success and target.target == "duckdb":
                 report.published = publish(warehouse_path())

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
-
-import dlt
-from dlt.common.destination import Destination
-from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from extract.errors import AcuityError
 from transform.paths import warehouse_path
+
+if TYPE_CHECKING:
+    from dlt.common.destination import Destination
 
 TARGETS = ("duckdb", "postgres")
 # DuckDB takes up to 80% of RAM by default; a cap makes it spill instead, so a 1M-appointment sync stays under 1 GiB
@@ -30,6 +29,10 @@ class Warehouse:
     postgres_url: str | None = None
 
     def destination(self) -> Destination:
+        # dlt is imported here, not at the top: the pipeline starts dbt's child before paying for dlt (transform.cli)
+        import dlt
+        from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
         if self.target == "postgres":
             return dlt.destinations.postgres(credentials=self.postgres_url)
         path = warehouse_path()
