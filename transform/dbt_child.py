@@ -15,13 +15,12 @@ from typing import Any
 
 
 def node_results(result: Any) -> list[dict[str, Any]]:
-    """Status, message and timing of each node dbt ran (build/run/test/compile); other commands have none."""
+    """Status and message of each node dbt ran (build/run/test/compile); other commands have none."""
     return [
         {
             "unique_id": node.node.unique_id,
             "status": str(getattr(node.status, "value", node.status)),
             "message": None if node.message is None else str(node.message),
-            "execution_time": node.execution_time,
         }
         for node in getattr(result, "results", None) or []
         if getattr(node, "node", None) is not None
