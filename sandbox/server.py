@@ -158,7 +158,11 @@ class SandboxServer:
         return f"http://{host}:{port}{API_PREFIX}"
 
     def start(self) -> SandboxServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="acuity-sandbox", daemon=True)
+        # serve_forever checks for shutdown every poll_interval (0.5 s by default); stop() waits for that check, and
+        # the embedded sandbox stops inside every `make pipeline`
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="acuity-sandbox", daemon=True
+        )
         self._thread.start()
         return self
 

@@ -82,18 +82,20 @@ def run(
     with contextlib.ExitStack() as stack:
         stack.enter_context(exclusive_run(warehouse_path()))
         dbt = dbt or stack.enter_context(DbtProcess(target))  # gets dbt ready while the tenants sync
-        if tenants:
-            source = ", ".join(sorted({t.base_url for t in tenants}))
-        else:
-            tenants = [stack.enter_context(embedded_sandbox(settings))]
-            log(f"No ACUITY_USER_ID/ACUITY_API_KEY set: syncing the embedded sandbox at {tenants[0].base_url}")
-            source = f"embedded sandbox ({tenants[0].base_url})"
-        report = RunReport(settings=settings, source=source, target=target)
-        for tenant in tenants:
-            log(f"Syncing tenant {tenant.tenant_id} (as of {settings.as_of:%Y-%m-%d %H:%M} UTC) ...")
-            result = sync_tenant(tenant, settings, target.destination(), pipelines_dir(), target.loader_file_format)
-            report.syncs.append(result)
-            log(format_sync(result))
+        with contextlib.ExitStack() as sources:  # the embedded sandbox serves the syncs only
+            if tenants:
+                source = ", ".join(sorted({t.base_url for t in tenants}))
+            else:
+                tenants = [sources.enter_context(embedded_sandbox(settings))]
+                log(f"No ACUITY_USER_ID/ACUITY_API_KEY set: syncing the embedded sandbox at {tenants[0].base_url}")
+                source = f"embedded sandbox ({tenants[0].base_url})"
+            report = RunReport(settings=settings, source=source, target=target)
+            for tenant in tenants:
+                log(f"Syncing tenant {tenant.tenant_id} (as of {settings.as_of:%Y-%m-%d %H:%M} UTC) ...")
+                destination = target.destination()
+                result = sync_tenant(tenant, settings, destination, pipelines_dir(), target.loader_file_format)
+                report.syncs.append(result)
+                log(format_sync(result))
         if any(s.status == "success" for s in report.syncs):
             log("Building the dbt models and running their tests ...")
             dbt_started = time.perf_counter()
