@@ -32,15 +32,23 @@ def main(argv: list[str]) -> int:
         common: list[str] = json.loads(argv[2])
         from dbt.cli.main import dbtRunner
 
-        parsed = dbtRunner().invoke(["parse", "--no-write-json", *common])
-        line = sys.stdin.readline()
-        if not line:
-            return 0
-        if not parsed.success:
-            error = f"parsing the project failed: {parsed.exception or 'see the output above'}"
-            json.dump({"success": False, "error": error}, out)
-            return 2
-        invoked = dbtRunner(manifest=parsed.result).invoke([*json.loads(line), *common])
+        from transform.dbt import target_path
+        from transform.dbt_cache import DbtCache
+
+        cache = DbtCache(target_path())
+        cache.install()
+        try:
+            parsed = dbtRunner().invoke(["parse", "--no-write-json", *common])
+            line = sys.stdin.readline()
+            if not line:
+                return 0
+            if not parsed.success:
+                error = f"parsing the project failed: {parsed.exception or 'see the output above'}"
+                json.dump({"success": False, "error": error}, out)
+                return 2
+            invoked = dbtRunner(manifest=parsed.result).invoke([*json.loads(line), *common])
+        finally:
+            cache.save()
         error = None if invoked.exception is None else str(invoked.exception)
         json.dump({"success": invoked.success, "error": error, "nodes": node_results(invoked.result)}, out)
         return 0 if invoked.success else (1 if error is None else 2)
