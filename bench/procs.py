@@ -8,6 +8,7 @@ Every child gets a timeout and its own process group, so a hung sync cannot keep
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import time
@@ -71,6 +72,7 @@ def run_measured(argv: list[str], env: dict[str, str], cwd: Path, timeout: float
         process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     own = descendants = 0
     timed_out = False
+    exited = os.pidfd_open(process.pid)  # readable the moment the child exits: the wall time is not rounded to a poll
     while True:
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
@@ -83,7 +85,8 @@ def run_measured(argv: list[str], env: dict[str, str], cwd: Path, timeout: float
             os.killpg(process.pid, signal.SIGKILL)
             pid, status, usage = os.wait4(process.pid, 0)
             break
-        time.sleep(POLL_SECONDS)
+        select.select([exited], [], [], POLL_SECONDS)
+    os.close(exited)
     process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, so Popen must not wait again
     return ChildRun(
         returncode=process.returncode,
