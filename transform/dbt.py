@@ -4,8 +4,8 @@ A child process rather than dbt's in-process runner: dbt-duckdb keeps its DuckDB
 process, which would lock the warehouse against the summary, the analysts and the next sync; a child releases
 everything when it exits, and a crash inside dbt cannot take the pipeline's state with it.
 
-Importing dbt and parsing the project cost ~3 s of CPU before dbt touches the warehouse, more than the whole sync of a
-small account. So the pipeline starts the child (``DbtProcess``) before it extracts: dbt gets ready on the other core
+Importing dbt and parsing the project cost ~2.5 s of CPU before dbt touches the warehouse, more than the whole sync of
+a small account. So the pipeline starts the child (``DbtProcess``) before it extracts: dbt gets ready on the other core
 while the sync runs, and the build starts on the parsed manifest the moment the load has committed.
 """
 

@@ -3,6 +3,7 @@
 ``python -m transform.dbt_child RESULT_FD ARGS_JSON``: imports dbt and parses the project (neither touches the
 warehouse), then reads one JSON line of dbt arguments from stdin and runs them on the parsed manifest. An empty stdin
 means the parent needed no dbt this time. The outcome goes to RESULT_FD as JSON; dbt's own output stays on stdout.
+What dbt compiles the same way in every process comes from ``transform.dbt_cache`` when an earlier run kept it.
 """
 
 from __future__ import annotations
