@@ -21,7 +21,7 @@ class Size:
     clients: int | None
     orders: int | None
     timeout_seconds: float  # per child process (one sync incl. dbt, or one floor step)
-    # no-change daily syncs to run; the median is reported. A few seconds on a shared machine swing by ±10%.
+    # no-change daily syncs to run; the median is reported. A few seconds on a shared machine swing by 10 to 30%.
     daily_runs: int = 1
 
     def serve_args(self) -> list[str]:

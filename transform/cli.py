@@ -60,7 +60,7 @@ def _run(args: argparse.Namespace) -> int:
     from transform import warehouse as warehouses
     from transform.dbt import DbtProcess
 
-    # dbt's child starts first: it needs ~3 s to get ready, about as long as importing dlt and syncing a small account
+    # dbt's child starts first: it needs ~2.5 s to get ready, about as long as importing dlt and syncing a small account
     with DbtProcess(warehouses.current()) as dbt:
         from extract.config import settings_from_env
         from transform.run import report_run, run
