@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
-from conftest import AS_OF, Env
+from helpers import AS_OF, Env
 
 from sandbox.catalog import APPOINTMENT_TYPES, CALENDARS
 from sandbox.records import Appointment

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import Env
+from helpers import Env
 
 from transform import warehouse as warehouses
 from transform.dbt import run_dbt, target_path

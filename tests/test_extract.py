@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import API_KEY, AS_OF, USER_ID, Env
+from helpers import API_KEY, AS_OF, USER_ID, Env
 
 from extract.client import AcuityClient
 from extract.errors import AcuityAuthError

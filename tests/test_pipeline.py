@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import duckdb
-from conftest import AS_OF, Env
+from helpers import AS_OF, Env
 
 RAW_TABLES = ("appointments", "clients", "orders", "calendars", "appointment_types", "account")
 

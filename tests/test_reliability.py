@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import API_KEY, AS_OF, USER_ID, Env
+from helpers import API_KEY, AS_OF, USER_ID, Env
 
 from sandbox import Fault, SandboxServer, build_account
 from transform.publish import analyst_path, exclusive_run

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import Env
+from helpers import Env
 
 from transform import report
 
@@ -52,6 +52,7 @@ def test_report_is_self_contained(report_file: Path) -> None:
     assert "Plotly.newPlot" in page and "Tenant default" in page
 
 
+@pytest.mark.browser
 def test_chromium_draws_every_chart(report_file: Path, tmp_path: Path) -> None:
     dom = chromium(report_file, tmp_path, "--dump-dom")
     assert len(re.findall(r'<div class="chart">', dom)) == CHARTS
@@ -59,6 +60,7 @@ def test_chromium_draws_every_chart(report_file: Path, tmp_path: Path) -> None:
     assert "unmatched orders" in dom, "the revenue chart shows the unmatched bucket"
 
 
+@pytest.mark.browser
 def test_screenshot_is_not_blank(report_file: Path, tmp_path: Path) -> None:
     screenshot = tmp_path / "report.png"
     chromium(report_file, tmp_path, "--window-size=1200,3000", f"--screenshot={screenshot}")

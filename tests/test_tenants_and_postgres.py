@@ -7,7 +7,8 @@ from pathlib import Path
 
 import duckdb
 import psycopg2
-from conftest import AS_OF, assert_marts_equal_ground_truth
+import pytest
+from helpers import AS_OF, assert_marts_equal_ground_truth
 
 from extract.config import settings_from_env
 from sandbox import SandboxServer, build_account
@@ -63,6 +64,7 @@ def test_two_tenants_land_isolated_and_a_failing_one_does_not_block_them(workdir
         assert shared[0][0] > 500, "the same email in two accounts is two contacts"
 
 
+@pytest.mark.postgres
 def test_same_models_on_postgres_equal_the_duckdb_build(workdir: Path, monkeypatch, postgres_url: str) -> None:
     """Full pipeline + every dbt test on a real PostgreSQL, then the marts compared row for row with DuckDB."""
     account = build_account("seed", 42, AS_OF)

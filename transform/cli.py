@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from extract.errors import AcuityError
+from extract import AcuityError
+from transform.errors import PipelineError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return sql_shell()
         return _run(args)
-    except AcuityError as exc:
+    except (AcuityError, PipelineError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from extract.errors import AcuityError
+from transform.errors import PipelineError
 
 
 def analyst_path(private: Path) -> Path:
@@ -52,7 +52,7 @@ def exclusive_run(private: Path) -> Iterator[None]:
         except BlockingIOError:
             lock.seek(0)
             holder = lock.read().strip() or "unknown"
-            raise AcuityError(
+            raise PipelineError(
                 f"another pipeline run (pid {holder}) is using {private}: wait for it to finish, then run again"
             ) from None
         lock.seek(0)

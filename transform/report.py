@@ -20,8 +20,8 @@ from typing import Any
 import duckdb
 import plotly.graph_objects as go
 
-from extract.errors import AcuityError
 from transform import warehouse as warehouses
+from transform.errors import PipelineError
 from transform.paths import warehouse_path
 from transform.publish import analyst_path
 
@@ -175,7 +175,7 @@ def build_report(output: Path) -> Path:
     if target.target == "duckdb":
         published = analyst_path(warehouse_path())
         if not published.exists():
-            raise AcuityError(f"no warehouse at {published}: run `make pipeline` first")
+            raise PipelineError(f"no warehouse at {published}: run `make pipeline` first")
         connection = duckdb.connect(str(published), read_only=True)
     else:
         connection = target.connect()
@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         path = build_report(args.output or default_output())
-    except AcuityError as exc:
+    except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"Wrote {path}")

@@ -7,16 +7,16 @@ import shutil
 import sys
 from pathlib import Path
 
-from extract.errors import AcuityError
 from transform import warehouse as warehouses
 from transform.dbt import run_dbt
+from transform.errors import PipelineError
 from transform.paths import PROJECT_DIR, warehouse_path
 from transform.publish import analyst_path, exclusive_run
 
 
 def _require(path: Path) -> Path:
     if not path.exists():
-        raise AcuityError(f"no warehouse at {path}: run `make pipeline` first")
+        raise PipelineError(f"no warehouse at {path}: run `make pipeline` first")
     return path
 
 
@@ -29,7 +29,7 @@ def serve_docs(port: int) -> int:
             _require(warehouse_path())
         outcome = run_dbt(["docs", "generate"], warehouse)
     if not outcome.success:
-        raise AcuityError("dbt docs generate failed: " + "; ".join(outcome.failures))
+        raise PipelineError("dbt docs generate failed: " + "; ".join(outcome.failures))
     print(f"Serving dbt docs on http://127.0.0.1:{port} (Ctrl-C to stop)")
     outcome = run_dbt(["docs", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-browser"], warehouse)
     return 0 if outcome.success else 1
@@ -40,7 +40,7 @@ def sql_shell() -> int:
     warehouse = _require(analyst_path(warehouse_path()))
     cli = shutil.which("duckdb", path=str(Path(sys.executable).parent)) or shutil.which("duckdb")
     if cli is None:
-        raise AcuityError("the duckdb CLI is missing: run `make sql` (it installs duckdb-cli into .venv)")
+        raise PipelineError("the duckdb CLI is missing: run `make sql` (it installs duckdb-cli into .venv)")
     print(f"Warehouse {warehouse} (read-only). Marts: marts.future_appointments, marts.contacts,")
     print("marts.contact_revenue, marts.sync_metrics, marts.rejected_records. Ready queries: analyses/. .quit leaves.")
     os.chdir(PROJECT_DIR)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from extract.errors import AcuityError
+from transform.errors import PipelineError
 from transform.paths import warehouse_path
 
 if TYPE_CHECKING:
@@ -86,11 +86,11 @@ class Warehouse:
 def current() -> Warehouse:
     target = os.environ.get("ACUITY_TARGET", "duckdb").lower()
     if target not in TARGETS:
-        raise AcuityError(f"ACUITY_TARGET={target!r}: choose one of {', '.join(TARGETS)}")
+        raise PipelineError(f"ACUITY_TARGET={target!r}: choose one of {', '.join(TARGETS)}")
     if target == "postgres":
         url = os.environ.get("ACUITY_POSTGRES_URL")
         if not url:
-            raise AcuityError(
+            raise PipelineError(
                 "ACUITY_TARGET=postgres needs ACUITY_POSTGRES_URL=postgresql://user:password@host:port/db"
             )
         return Warehouse(target, url)
