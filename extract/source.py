@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 import dlt
 from dlt.sources import DltResource
@@ -82,6 +83,72 @@ REJECTED_HINTS = dlt.mark.make_hints(
 )
 BATCH = 5000  # rows per yielded list: dlt handles lists far faster than single dicts
 
+# Each resource and the endpoint it reads, in load order; the run row and the log name them the same way.
+ENDPOINTS = {
+    "account": "/me",
+    "calendars": "/calendars",
+    "appointment_types": "/appointment-types",
+    "clients": "/clients",
+    "appointments": "/appointments",
+    "orders": "/orders",
+}
+RESOURCES = tuple(ENDPOINTS)
+
+# Keys of this source's dlt state; the resources below are the only writers, ``SourceState`` the only reader.
+_BACKFILLED_FROM = "appointments_backfilled_from"
+_ORDERS_LAST_COUNT = "orders_last_count"
+_ACCOUNT = "account"
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """What earlier syncs of one tenant left in the source's state (restored from the warehouse by dlt).
+
+    ``account_id``/``api_host``: which Acuity account this tenant's history belongs to, recorded by its first sync.
+    ``backfilled_from``: the earliest date whose appointments were read in full.
+    """
+
+    backfilled_from: date | None = None
+    account_id: str | None = None
+    api_host: str | None = None
+
+    @classmethod
+    def of(cls, sources_state: dict[str, Any]) -> SourceState:
+        """Read from a pipeline's ``state["sources"]``."""
+        state = sources_state.get("acuity", {})
+        account = state.get(_ACCOUNT) or {}
+        backfilled = state.get(_BACKFILLED_FROM)
+        return cls(
+            backfilled_from=date.fromisoformat(backfilled) if backfilled else None,
+            account_id=account.get("id"),
+            api_host=account.get("host"),
+        )
+
+
+def account_identity(me: Any, base_url: str) -> tuple[str | None, str]:
+    """The account id ``/me`` names and the API host it was read from: what a tenant's history belongs to.
+
+    The host has no port: the identity of an account does not change with the port a local emulator happens to use.
+    """
+    account_id = me.get("id") if isinstance(me, dict) else None
+    return (None if account_id is None else str(account_id)), (urlsplit(base_url).hostname or base_url)
+
+
+@dataclass
+class SyncCounts:
+    """What one sync read per resource, and what it set aside per (resource, action, reason), for the run row."""
+
+    fetched: Counter[str] = field(default_factory=Counter)
+    issues: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+
+    def set_aside(self, resource: str | None = None, action: str | None = None, reasons: tuple[str, ...] = ()) -> int:
+        """How many issues match: all of them by default, else those of a resource, an action and/or reasons."""
+        return sum(
+            n
+            for (where, what, why), n in self.issues.items()
+            if resource in (None, where) and action in (None, what) and (not reasons or why in reasons)
+        )
+
 
 @dataclass(frozen=True)
 class AppointmentWindow:
@@ -117,7 +184,7 @@ def _stamped(rows: list[dict[str, Any]], tenant_id: str) -> list[dict[str, Any]]
 class _Screen:
     """Splits one resource's rows into loadable rows and ``rejected_records`` rows, counting both by reason."""
 
-    def __init__(self, resource: str, tenant_id: str, run_id: str, counts: Counter[str]) -> None:
+    def __init__(self, resource: str, tenant_id: str, run_id: str, counts: SyncCounts) -> None:
         self.resource, self.tenant_id, self.run_id, self.counts = resource, tenant_id, run_id, counts
         self.rejected: list[dict[str, Any]] = []
 
@@ -128,7 +195,7 @@ class _Screen:
         return not any(issue.skips for issue in issues)
 
     def reject(self, row: Any, issue: Issue) -> None:
-        self.counts[f"{self.resource}_{issue.action}_{issue.reason}"] += 1
+        self.counts.issues[self.resource, issue.action, issue.reason] += 1
         self.rejected.append(rejected_row(self.tenant_id, self.run_id, self.resource, row, issue))
 
     def drain(self) -> Iterator[Any]:
@@ -144,28 +211,30 @@ def acuity_source(
     tenant_id: str,
     window: AppointmentWindow,
     page_size: int = 1000,
-    fetched: Counter[str] | None = None,
+    counts: SyncCounts | None = None,
     run_id: str = "",
+    me: dict[str, Any] | None = None,
 ) -> list[DltResource]:
     """Clients, appointments, orders, appointment types, calendars and the account of one Acuity tenant.
 
-    ``fetched`` (optional) receives the number of rows read per resource and of rejected rows per reason, for the
-    run row; ``run_id`` tags the rows of ``rejected_records``.
+    ``counts`` (optional) receives the rows read per resource and the records set aside, for the run row; ``run_id``
+    tags the rows of ``rejected_records``; ``me`` is the ``/me`` answer when the caller already read it (to check
+    which account the credentials reach before anything loads).
     """
     schema = dlt.current.source_schema()
     schema.remove_type_detection("iso_timestamp")  # keep Acuity's strings; staging parses them
-    counts: Counter[str] = fetched if fetched is not None else Counter()
+    counts = counts if counts is not None else SyncCounts()
     tenant_scope = _scd2(_tenant_sql(tenant_id))
 
-    def whole_list(name: str, endpoint: str) -> Iterator[list[dict[str, Any]]]:
-        rows = client.get(endpoint)
-        counts[name] += len(rows)
+    def whole_list(name: str) -> Iterator[list[dict[str, Any]]]:
+        rows = client.get(ENDPOINTS[name])
+        counts.fetched[name] += len(rows)
         yield _stamped(rows, tenant_id)
 
     @dlt.resource(name="clients", write_disposition=tenant_scope, columns=CLIENT_COLUMNS)
     def clients() -> Iterator[list[dict[str, Any]]]:
         """All clients: ``/clients`` has no paging and returns every client in one answer."""
-        yield from whole_list("clients", "/clients")
+        yield from whole_list("clients")
 
     @dlt.resource(
         name="appointments",
@@ -178,7 +247,7 @@ def acuity_source(
         duplicates: list[dict[str, Any]] = []
         batch: list[dict[str, Any]] = []
         for row in read_appointment_window(client.get, window.first, window.last, page_size, duplicates):
-            counts["appointments"] += 1
+            counts.fetched["appointments"] += 1
             if screen.keep(row):
                 row["tenant_id"] = tenant_id
                 batch.append(row)
@@ -190,34 +259,37 @@ def acuity_source(
             screen.reject(row, Issue("duplicate_id_in_response", "deduplicated"))
         yield from screen.drain()
         state = dlt.current.source_state()  # only the extract-time state is persisted with the load
-        previous = state.get("appointments_backfilled_from")
-        state["appointments_backfilled_from"] = min(filter(None, [previous, window.first.isoformat()]))
+        previous = state.get(_BACKFILLED_FROM)
+        state[_BACKFILLED_FROM] = min(filter(None, [previous, window.first.isoformat()]))
 
     @dlt.resource(name="orders", write_disposition=tenant_scope, columns=ORDER_COLUMNS)
     def orders() -> Iterator[Any]:
         """All orders; the first ``max`` tried is sized from the last run's count so one request usually does."""
         state = dlt.current.source_state()
-        expected = int(state.get("orders_last_count", 0) * 1.2) + 1
+        expected = int(state.get(_ORDERS_LAST_COUNT, 0) * 1.2) + 1
         rows = read_all_orders(client.get, max(page_size, expected))
-        state["orders_last_count"] = len(rows)
-        counts["orders"] += len(rows)
+        state[_ORDERS_LAST_COUNT] = len(rows)
+        counts.fetched["orders"] += len(rows)
         screen = _Screen("orders", tenant_id, run_id, counts)
         yield _stamped([row for row in rows if screen.keep(row)], tenant_id)
         yield from screen.drain()
 
     @dlt.resource(name="appointment_types", write_disposition=tenant_scope, columns=APPOINTMENT_TYPE_COLUMNS)
     def appointment_types() -> Iterator[list[dict[str, Any]]]:
-        yield from whole_list("appointment_types", "/appointment-types")
+        yield from whole_list("appointment_types")
 
     @dlt.resource(name="calendars", write_disposition=tenant_scope, columns=CALENDAR_COLUMNS)
     def calendars() -> Iterator[list[dict[str, Any]]]:
-        yield from whole_list("calendars", "/calendars")
+        yield from whole_list("calendars")
 
     @dlt.resource(name="account", write_disposition=tenant_scope, columns=ACCOUNT_COLUMNS)
     def account() -> Iterator[dict[str, Any]]:
-        """``/me``: the account's time zone is what order times (which carry no offset) are local to."""
-        me = client.get("/me")
-        counts["account"] += 1
-        yield _stamped([me], tenant_id)
+        """``/me``: the account's time zone is what order times (which carry no offset) are local to. Its id and the
+        API host are recorded in the state: the account this tenant's history belongs to."""
+        answer = me if me is not None else client.get(ENDPOINTS["account"])
+        account_id, host = account_identity(answer, client.base_url)
+        dlt.current.source_state()[_ACCOUNT] = {"id": account_id, "host": host}
+        counts.fetched["account"] += 1
+        yield _stamped([answer], tenant_id)
 
     return [account(), calendars(), appointment_types(), clients(), appointments(), orders()]

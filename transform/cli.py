@@ -58,14 +58,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from extract.config import settings_from_env
     from transform import warehouse as warehouses
     from transform.dbt import DbtProcess
+    from transform.run import configured_tenants, report_run, run
 
-    # dbt's child starts first: it needs ~2.5 s to get ready, about as long as importing dlt and syncing a small account
-    with DbtProcess(warehouses.current()) as dbt:
-        from extract.config import settings_from_env
-        from transform.run import report_run, run
-
-        settings = settings_from_env(args.as_of, args.since, args.full_refresh)
-        report = run(settings, use_sandbox=args.sandbox, tenants_file=args.tenants, dbt=dbt)
+    # settings and accounts first: a bad setting stops the run before anything starts, and the accounts decide the
+    # warehouse (the embedded demo has its own)
+    settings = settings_from_env(args.as_of, args.since, args.full_refresh)
+    tenants = [] if args.sandbox else configured_tenants(args.tenants)
+    # dbt's child starts before the sync: it needs ~2.5 s to get ready, about as long as syncing a small account
+    with DbtProcess(warehouses.current(demo=not tenants)) as dbt:
+        report = run(settings, tenants=tenants, dbt=dbt)
     return report_run(report)

@@ -22,8 +22,7 @@ import plotly.graph_objects as go
 
 from transform import warehouse as warehouses
 from transform.errors import PipelineError
-from transform.paths import warehouse_path
-from transform.publish import analyst_path
+from transform.paths import analyst_path, published_warehouse
 
 TOP_CONTACTS = 15
 SKIP_REASONS = ("historical", "canceled", "unmatched", "missing_time", "write_failures")
@@ -38,7 +37,7 @@ class TenantCharts:
 
 def default_output() -> Path:
     """Beside the warehouse (``warehouse/report.html`` by default), so a moved warehouse keeps its report."""
-    return warehouse_path().with_name("report.html")
+    return published_warehouse().with_name("report.html")
 
 
 def read_tenant_charts(connection: Any) -> list[TenantCharts]:
@@ -173,7 +172,7 @@ def build_report(output: Path) -> Path:
     """Read the marts, write the page to ``output``; a missing DuckDB warehouse is a one-line error."""
     target = warehouses.current()
     if target.target == "duckdb":
-        published = analyst_path(warehouse_path())
+        published = analyst_path(published_warehouse())
         if not published.exists():
             raise PipelineError(f"no warehouse at {published}: run `make pipeline` first")
         connection = duckdb.connect(str(published), read_only=True)
