@@ -28,6 +28,7 @@ from helpers import (
 )
 
 from sandbox import SandboxServer, build_account
+from transform.errors import PipelineError
 from transform.paths import analyst_path, pipelines_dir, state_dir
 
 OTHER_USER_ID = "20002"
@@ -189,3 +190,14 @@ def test_an_analysts_dead_read_write_session_never_changes_a_new_publish(env: En
     assert not published.with_name("analyst.duckdb.wal").exists() and not leftover.exists()
     count = "select count(*) from marts.future_appointments"
     assert query(published, count) == query(env.warehouse, count) == [(100,)]
+
+
+def test_a_damaged_warehouse_file_fails_in_one_line_naming_the_fix(env: Env) -> None:
+    env.warehouse.write_bytes(b"not a duckdb file" * 100)
+
+    with pytest.raises(PipelineError) as failure:
+        env.sync()
+
+    message = str(failure.value)
+    assert str(env.warehouse) in message and "delete it" in message and "\n" not in message
+    assert env.server.request_log == [], "nothing was fetched"

@@ -83,8 +83,10 @@ def run(
     if tenants is None:
         tenants = [] if use_sandbox else configured_tenants(tenants_file)
     target = warehouses.current(demo=not tenants)
+    target.check_folder()
     with contextlib.ExitStack() as stack:
         stack.enter_context(exclusive_run(target.path))
+        target.check_file()
         for leftover in remove_leftovers(target.path):
             log(f"Removed {leftover.name}, left by a run killed while publishing")
         dbt = dbt or stack.enter_context(DbtProcess(target))  # gets dbt ready while the tenants sync

@@ -88,6 +88,31 @@ class Warehouse:
             "PGTZ": "UTC",  # timestamptz -> timestamp casts in the models are UTC, as on DuckDB
         }
 
+    def check_folder(self) -> None:
+        """Fail in one line, with the fix, when the warehouse's folder cannot be written: before anything starts."""
+        folder = self.path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise PipelineError(f"cannot create the warehouse folder {folder}: {exc.strerror}") from None
+        if not os.access(folder, os.W_OK):
+            raise PipelineError(f"the warehouse folder {folder} is not writable: fix its permissions or move it")
+
+    def check_file(self) -> None:
+        """Fail in one line, with the fix, on a DuckDB file that cannot be opened (call it holding the run lock)."""
+        if self.target != "duckdb" or not self.path.exists():
+            return
+        import duckdb
+
+        try:
+            duckdb.connect(str(self.path)).close()
+        except duckdb.Error as exc:
+            cause = " ".join(str(exc).split())[:200]
+            raise PipelineError(
+                f"the warehouse {self.path} cannot be opened ({cause}); if the file is damaged, delete it and its"
+                f" {self.state_dir.name} folder and run again: the next run re-syncs everything from Acuity"
+            ) from None
+
     def connect(self) -> Any:
         """A DB-API connection for reading the marts (read-only on DuckDB, so analysts are never blocked)."""
         if self.target == "postgres":
