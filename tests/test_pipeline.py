@@ -195,3 +195,13 @@ def test_a_wrong_historical_run_row_never_fails_a_later_build(env: Env) -> None:
 
     assert env.scalar("select count(*) from marts.sync_runs where not is_latest and fetched = 0") == 1
     assert env.scalar("select count(*) from marts.sync_metrics where fetched > 0") == 1
+
+
+def test_order_times_reach_the_revenue_mart(synced_env: Env) -> None:
+    """Every order's local time is parsed (Acuity sends "YYYY-MM-DD HH:MM"), so first/last order dates are filled."""
+    assert synced_env.scalar("select count(*) from staging.stg_acuity__orders where ordered_at_local is null") == 0
+    filled = synced_env.query(
+        """select count(*), count(first_order_at), count(last_order_at) from marts.contact_revenue
+           where revenue_orders > 0"""
+    )[0]
+    assert filled[0] > 0 and filled == (filled[0], filled[0], filled[0])
