@@ -48,7 +48,6 @@ def read_tenant_charts(connection: Any) -> list[TenantCharts]:
         select m.tenant_id, m.run_id, m.as_of, m.future_appointments, m.appointments_skipped_unmatched,
             m.total_revenue, m.unmatched_revenue, m.contacts_with_revenue
         from marts.sync_metrics as m
-        join intermediate.int_acuity__latest_runs as r on r.tenant_id = m.tenant_id and r.run_id = m.run_id
         order by m.tenant_id
         """,
     )
@@ -77,7 +76,7 @@ def read_tenant_charts(connection: Any) -> list[TenantCharts]:
         connection,
         f"""
         select tenant_id, run_id, {", ".join(f"appointments_skipped_{reason}" for reason in SKIP_REASONS)}
-        from marts.sync_metrics order by tenant_id, as_of, run_id
+        from marts.sync_runs order by tenant_id, as_of, run_id
         """,
     )
     sections = []

@@ -7,12 +7,6 @@ metrics as (
 
 ),
 
-runs as (
-
-    select * from {{ ref('int_acuity__latest_runs') }}
-
-),
-
 revenue as (
 
     select
@@ -26,9 +20,6 @@ revenue as (
 
 select metrics.tenant_id
 from metrics
-inner join runs
-    on runs.tenant_id = metrics.tenant_id
-    and runs.run_id = metrics.run_id
 left join revenue
     on revenue.tenant_id = metrics.tenant_id
 where metrics.contacts_with_revenue <> coalesce(revenue.contacts_with_revenue, 0)
