@@ -23,10 +23,6 @@ from extract.errors import AcuityError
 from extract.source import AppointmentWindow, acuity_source
 
 RAW_DATASET = "raw_acuity"
-# dlt's intermediate files live for seconds on local disk: compressing them only costs CPU (bench/results)
-os.environ.setdefault("EXTRACT__DATA_WRITER__DISABLE_COMPRESSION", "true")
-os.environ.setdefault("NORMALIZE__DATA_WRITER__DISABLE_COMPRESSION", "true")
-os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 RESOURCES = ("account", "calendars", "appointment_types", "clients", "appointments", "orders")
 ENDPOINTS = {
