@@ -123,11 +123,14 @@ SETTINGS: tuple[Setting, ...] = (
     # --- which account (Tenant) ---
     Setting("ACUITY_USER_ID", "the account's numeric user id (Acuity > Integrations > API)", "1234567", "user_id"),
     Setting("ACUITY_API_KEY", "the account's API key; never printed", "<the key>", "api_key", secret=True),
-    Setting("ACUITY_TENANT_ID", "the tenant_id of that account in every table", "north", "tenant_id", "default"),
+    Setting(
+        "ACUITY_TENANT_ID", "the tenant_id of that account in every table", "north", "tenant_id", "default",
+        default_text="'default'",
+    ),
     Setting("ACUITY_BASE_URL", "the API to read", DEFAULT_BASE_URL, "base_url", DEFAULT_BASE_URL),
     Setting(
         "ACUITY_TENANTS_FILE", "a TOML file listing several accounts (tenants.example.toml)", "tenants.toml",
-        "tenants_file", flag="--tenants",
+        flag="--tenants",
     ),
     Setting("ACUITY_USER_ID_<ID>", "user id of tenant <id> when its [tenants.<id>] has none", "1234567"),
     Setting("ACUITY_API_KEY_<ID>", "API key of tenant <id> (or tenants.<id>.api_key in secrets.toml)", "<the key>"),
@@ -148,17 +151,21 @@ BY_ENV: Mapping[str, Setting] = {s.env: s for s in SETTINGS}
 def help_epilog(width: int = 100) -> str:
     """``--help``'s list of environment settings, generated from ``SETTINGS`` so it cannot drift from what is read."""
     column = max(len(s.env) for s in SETTINGS) + 4
-    lines = [
-        "environment settings (a flag wins over its ACUITY_* name, which wins over dlt's sources.acuity.<key>:",
-        "env SOURCES__ACUITY__<KEY>, .dlt/secrets.toml, then the defaults in .dlt/config.toml):",
-    ]
-    for s in SETTINGS:
+
+    def describe(s: Setting) -> list[str]:
         extras = [f"flag {s.flag}"] if s.flag else []
         extras += [f"default {s.shown_default}"] if s.shown_default else []
         text = s.help + (f" ({'; '.join(extras)})" if extras else "")
         wrapped = textwrap.wrap(text, width - column) or [""]
-        lines.append(f"  {s.env:<{column - 2}}{wrapped[0]}")
-        lines += [" " * column + more for more in wrapped[1:]]
+        return [f"  {s.env:<{column - 2}}{wrapped[0]}", *(" " * column + more for more in wrapped[1:])]
+
+    lines = [
+        "settings (a flag wins over its ACUITY_* name, which wins over dlt's sources.acuity.<key>, read as dlt",
+        "documents it: env SOURCES__ACUITY__<KEY>, .dlt/secrets.toml, then the defaults in .dlt/config.toml):",
+    ]
+    lines += [line for s in SETTINGS if s.key for line in describe(s)]
+    lines.append("environment only:")
+    lines += [line for s in SETTINGS if not s.key for line in describe(s)]
     lines += textwrap.wrap(
         "dlt's own settings (RUNTIME__REQUEST_MAX_ATTEMPTS, RUNTIME__REQUEST_TIMEOUT, ...) are read as dlt "
         "documents them.",
