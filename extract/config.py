@@ -63,10 +63,6 @@ class Setting:
         return f"{SECTION}.{self.key}" if self.key else None
 
     @property
-    def dlt_env(self) -> str | None:
-        return self.dlt_key.replace(".", "__").upper() if self.dlt_key else None
-
-    @property
     def names(self) -> str:
         """How a message names it: every way to set it, so the reader finds the one they used."""
         first = f"{self.flag}/{self.env}" if self.flag else self.env
@@ -146,6 +142,7 @@ SETTINGS: tuple[Setting, ...] = (
 )  # fmt: skip
 BY_KEY: Mapping[str, Setting] = {s.key: s for s in SETTINGS if s.key}
 BY_ENV: Mapping[str, Setting] = {s.env: s for s in SETTINGS}
+INT_KEYS: tuple[str, ...] = tuple(s.key for s in SETTINGS if s.key and s.minimum is not None)
 
 
 def help_epilog(width: int = 100) -> str:
@@ -286,10 +283,7 @@ class SyncSettings:
     reconcile_budget: int = BY_KEY["reconcile_budget"].default
 
     def __post_init__(self) -> None:
-        for name in (
-            "lookback_days", "horizon_days", "page_size", "page_ceiling", "request_deadline_seconds",
-            "run_deadline_seconds", "reconcile_runs", "reconcile_budget",
-        ):  # fmt: skip
+        for name in INT_KEYS:
             parse_int(BY_KEY[name], getattr(self, name))
         if self.as_of.tzinfo is None:
             raise AcuityError(f"{BY_KEY['as_of'].names}: as-of must be timezone-aware (use parse_as_of)")
@@ -302,7 +296,7 @@ class SyncSettings:
                 since,
                 self.since.isoformat(),
                 f"is after as-of {self.as_of.date()} (the horizon is {self.horizon})",
-                (self.as_of.date() - timedelta(days=DEFAULT_BACKFILL_DAYS)).isoformat(),
+                max(EARLIEST, self.as_of.date() - timedelta(days=DEFAULT_BACKFILL_DAYS)).isoformat(),
             )
         if self.page_size > self.page_ceiling:
             raise _refuse(
@@ -332,13 +326,7 @@ def settings_from_env(as_of: str | None = None, since: str | None = None, full_r
     since_value = since if since and since.strip() else read_setting("since")
     default_since = max(EARLIEST, as_of_ts.date() - timedelta(days=DEFAULT_BACKFILL_DAYS))
     since_date = parse_date(since_value, "since") if since_value else default_since
-    ints = {
-        name: parse_int(BY_KEY[name], read_setting(name))
-        for name in (
-            "lookback_days", "horizon_days", "page_size", "page_ceiling", "request_deadline_seconds",
-            "run_deadline_seconds", "reconcile_runs", "reconcile_budget",
-        )
-    }  # fmt: skip
+    ints = {name: parse_int(BY_KEY[name], read_setting(name)) for name in INT_KEYS}
     return SyncSettings(as_of=as_of_ts, since=since_date, full_refresh=full_refresh, **ints)
 
 
