@@ -33,10 +33,6 @@ from extract.source import (
 )
 
 RAW_DATASET = "raw_acuity"
-# dlt's intermediate files live for seconds on local disk: compressing them only costs CPU (bench/results)
-os.environ.setdefault("EXTRACT__DATA_WRITER__DISABLE_COMPRESSION", "true")
-os.environ.setdefault("NORMALIZE__DATA_WRITER__DISABLE_COMPRESSION", "true")
-os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 _STATUS_COLUMNS = ("clients", "appointments", "orders")  # the seed's *_status fields, plus orders
 _STEPS = ("extract", "normalize", "load")

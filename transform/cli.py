@@ -10,18 +10,24 @@ from transform.errors import PipelineError
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from extract.config import help_epilog  # the one table of settings; cheap: dlt is imported only to read them
+
     parser = argparse.ArgumentParser(
         prog="acuity-elt",
         description=(
-            "Sync Acuity Scheduling into the warehouse and build the dbt models. Without ACUITY_USER_ID and "
-            "ACUITY_API_KEY the embedded sandbox (a local Acuity emulator) is synced instead."
+            "Sync Acuity Scheduling into the warehouse and build the dbt models. Without ACUITY_USER_ID\n"
+            "and ACUITY_API_KEY the embedded sandbox (a local Acuity emulator) is synced instead."
         ),
+        epilog=help_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # keeps the epilog's one setting per line
     )
     sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="extract, load, dbt build, summary (the default)")
     for target in (parser, run):
         target.add_argument("--as-of", help="treat this ISO date/timestamp as now (default: now; env ACUITY_AS_OF)")
-        target.add_argument("--since", help="backfill appointments from this date (default: 2 years before as-of)")
+        target.add_argument(
+            "--since", help="backfill appointments from this date (default: 730 days before as-of; env ACUITY_SINCE)"
+        )
         target.add_argument(
             "--full-refresh",
             action="store_true",
