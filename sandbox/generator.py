@@ -3,7 +3,8 @@
 The "seed" scenario imitates the real tenant: 650 client rows, ~2,000 appointments with exactly 100 future
 active ones (99 matchable), and $5,856.00 of paid orders from 17 persons. Every appointment and order is
 designed for an intended person and matching rule, and the design is verified against the identity rules, so
-ground truth is a fact about the data rather than an opinion of whichever matcher runs on it.
+ground truth is a fact about the data rather than an opinion of whichever matcher runs on it. The records keep
+only the person; the rule is the oracle's (sandbox/matching.py) answer, checked here against the design.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from sandbox.catalog import (
     ORDER_NOTES,
     OUTSIDER_LAST_NAMES,
     PRODUCTS,
+    RETIRED_TYPES_BEFORE_DAYS,
     US_AREA_CODES,
     WORK_DOMAINS,
 )
 from sandbox.design import assemble, local_slot, midnight_utc, pick_calendar, slot_between
 from sandbox.large import LargeAppointments, LargeClients, LargeOrders
-from sandbox.matching import ContactIndex
+from sandbox.matching import person_index
 from sandbox.records import Appointment, Calendar, Client, Order
 from sandbox.sources import ListAppointments, ListClients, ListOrders
 
@@ -103,14 +105,15 @@ class _SeedBuilder:
     def build(self) -> Account:
         persons = self._persons()
         clients = self._clients(persons)
-        index = ContactIndex(clients)
-        if len(index.contact_persons) != len(persons) or any(len(p) != 1 for p in index.contact_persons):
+        index = person_index(clients)  # raises if a contact would merge two persons
+        if len(index.contact_person) != len(persons):
             raise RuntimeError("seed design error: contacts do not partition persons")
         self.persons, self.index = persons, index
+        contacts = index.contacts
         eligible = {
             "email": [i for i, p in enumerate(persons) if p.email],
-            "phone": [i for i, p in enumerate(persons) if p.phone and index.phone_owners(p.phone) == 1],
-            "client_id": [i for i, p in enumerate(persons) if index.name_owners(p.first, p.last) == 1],
+            "phone": [i for i, p in enumerate(persons) if p.phone and contacts.phone_owners(p.phone) == 1],
+            "client_id": [i for i, p in enumerate(persons) if contacts.name_owners(p.first, p.last) == 1],
         }
         self.weights = [self.rng.choice((1, 1, 1, 2, 3, 5, 8)) for _ in persons]
         self.eligible = eligible
@@ -285,7 +288,9 @@ class _SeedBuilder:
             past.append((slot_between(rng, calendar, low, self.now), calendar))
         for start, calendar in past:
             canceled = rng.random() < 0.08
-            plans.append((start, calendar, self._past_rule(), canceled, not canceled and rng.random() < 0.043))
+            # a no-show is marked through the cancel call: canceled and noShow, counted once, as a no-show
+            no_show = not canceled and rng.random() < 0.043
+            plans.append((start, calendar, self._past_rule(), canceled or no_show, no_show))
         plans.sort(key=lambda plan: plan[0])
         id_base = rng.randrange(600_000_000, 900_000_000)
         return [self._appointment(id_base + number, *plan) for number, plan in enumerate(plans)]
@@ -328,9 +333,9 @@ class _SeedBuilder:
             calendar=calendar,
             contact=contact,
             person=person,
-            rule=rule,
             canceled=canceled,
             no_show=no_show,
+            allow_retired=start < self.now - timedelta(days=RETIRED_TYPES_BEFORE_DAYS),
         )
 
     # ---- orders ------------------------------------------------------------------------------------------
@@ -381,7 +386,6 @@ class _SeedBuilder:
                     title=title,
                     notes=rng.choice(ORDER_NOTES) if rng.random() < 0.2 else "",
                     person=person,
-                    rule=rule,
                 )
             )
         return orders

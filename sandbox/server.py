@@ -31,6 +31,24 @@ RATE_LIMIT_BODY = {
 }
 _APPOINTMENT = re.compile(r"^/appointments/(\d+)(/payments)?$")
 _CHUNK = 64 * 1024
+_FIELD = "field:"
+# Query parameters each endpoint honours; anything else is refused with a 400 (see docs/acuity-api.md).
+APPOINTMENT_PARAMS = frozenset(
+    {
+        "max", "minDate", "maxDate", "direction", "canceled", "showall", "calendarID", "appointmentTypeID",
+        "firstName", "lastName", "email", "phone", "excludeForms",
+    }
+)  # fmt: skip
+PARAMS = {
+    "/me": frozenset(),
+    "/calendars": frozenset(),
+    "/appointment-types": frozenset({"includeDeleted"}),
+    "/appointments": APPOINTMENT_PARAMS,
+    "/clients": frozenset({"search"}),
+    "/orders": frozenset({"max"}),
+}
+# Documented by Acuity (developer docs / community OpenAPI) but not emulated: refused, never silently ignored.
+NOT_EMULATED = frozenset({"addonIDs", "canClientCancel", "canClientReschedule", "pastFormAnswers"})
 
 
 class ApiError(Exception):
@@ -84,12 +102,39 @@ class _Params:
     def drop(self, name: str) -> None:
         self._values.pop(name, None)
 
+    def only(self, allowed: frozenset[str], fields: bool = False) -> None:
+        """Refuse any parameter this endpoint does not honour, so no test passes on a wrongly filtered answer.
+
+        Real Acuity's handling of unknown parameters is not documented; the sandbox is strict on purpose.
+        """
+        for name in sorted(self._values):
+            if name in allowed or (fields and name.startswith(_FIELD)):
+                continue
+            if name in NOT_EMULATED:
+                raise ApiError(400, f"The {name} parameter is not supported by this sandbox.", "invalid_parameter")
+            raise ApiError(400, f"Unknown parameter {name}.", "invalid_parameter")
+
+    def fields(self) -> tuple[tuple[int, str], ...]:
+        """field:<id>=<value> filters, e.g. field:5501=Instagram."""
+        found = []
+        for name, value in sorted(self._values.items()):
+            if not name.startswith(_FIELD):
+                continue
+            field_id = name[len(_FIELD) :]
+            if not field_id.isdigit():
+                raise ApiError(400, f"The {name} parameter must name a numeric form field id.", "invalid_parameter")
+            found.append((int(field_id), value))
+        return tuple(found)
+
     def text(self, name: str) -> str | None:
         value = self._values.get(name)
         return value if value else None
 
     def flag(self, name: str) -> bool:
-        return (self._values.get(name) or "").lower() in ("true", "1")
+        value = (self._values.get(name) or "").lower()
+        if value not in ("", "true", "1", "false", "0"):
+            raise ApiError(400, f"The {name} parameter must be true or false.", "invalid_parameter")
+        return value in ("true", "1")
 
     def integer(self, name: str, default: int | None = None, minimum: int | None = None) -> int | None:
         value = self.text(name)
@@ -130,6 +175,8 @@ def appointment_query(params: _Params) -> AppointmentQuery:
         last_name=params.text("lastName"),
         email=params.text("email"),
         phone=params.text("phone"),
+        fields=params.fields(),
+        with_forms=not params.flag("excludeForms"),
     )
 
 
@@ -263,10 +310,12 @@ class SandboxServer:
             "/orders": lambda: Reply(chunks=_json_array(account.orders(params.integer("max", 100, minimum=1) or 100))),
         }
         if path in simple:
+            params.only(PARAMS[path], fields=path == "/appointments")
             return simple[path]()
         match = _APPOINTMENT.match(path)
         if match is None:
             raise ApiError(404)
+        params.only(frozenset())
         appointment_id = int(match.group(1))
         found = account.payments(appointment_id) if match.group(2) else account.appointment(appointment_id)
         if found is None:
