@@ -300,7 +300,7 @@ class Account:
             raise ValueError("days must be >= 1: older history is what a reconciliation re-reads")
         day = midnight_utc(self.as_of) - timedelta(days=days)
         for spread in range(0, 15):
-            for start in {day - timedelta(days=spread), day + timedelta(days=spread)}:
+            for start in dict.fromkeys((day - timedelta(days=spread), day + timedelta(days=spread))):
                 if start >= midnight_utc(self.as_of):
                     continue
                 found = next((a for a in self._stream(start, start + _PAD, False) if not a.canceled), None)

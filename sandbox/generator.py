@@ -1,7 +1,7 @@
 """Deterministic account generation: (scenario, seed, as_of[, sizes]) -> Account.
 
-The "seed" scenario imitates the real tenant: 650 client rows, ~2,000 appointments with exactly 100 future
-active ones (99 matchable), and $5,856.00 of paid orders from 17 persons. Every appointment and order is
+The "seed" scenario imitates the real tenant: 650 client rows, ~2,000 appointments over 18 months with exactly
+100 future active ones (99 matchable), and $5,856.00 of paid orders from 17 persons. Every appointment and order is
 designed for an intended person and matching rule, and the design is verified against the identity rules, so
 ground truth is a fact about the data rather than an opinion of whichever matcher runs on it. The records keep
 only the person; the rule is the oracle's (sandbox/matching.py) answer, checked here against the design.
@@ -39,6 +39,9 @@ from sandbox.sources import ListAppointments, ListClients, ListOrders
 
 SEED_CLIENTS = 650
 SEED_PAST_APPOINTMENTS = 1890
+# 18 months of history: older than the live window (90 days) and old enough that a reconciliation test can change an
+# appointment 400 days old.
+SEED_PAST_DAYS = 540
 SEED_FUTURE_CANCELED = 10
 # (first day, end day exclusive, count) of future active appointments relative to as_of, like the real tenant.
 SEED_FUTURE_BUCKETS = ((0, 30, 57), (30, 60, 33), (60, 90, 5), (90, 210, 5))
@@ -281,7 +284,7 @@ class _SeedBuilder:
             calendar = pick_calendar(rng)
             start = slot_between(rng, calendar, self.now, self.now + timedelta(days=90))
             plans.append((start, calendar, self._past_rule(), True, False))
-        low = self.now - timedelta(days=365)
+        low = self.now - timedelta(days=SEED_PAST_DAYS)
         past = self._dst_starts(low, self.now, 8)
         while len(past) < SEED_PAST_APPOINTMENTS:
             calendar = pick_calendar(rng)

@@ -123,7 +123,7 @@ def test_seed_scenario_numbers(api, seed_account):
     buckets = Counter(bisect.bisect_right((30, 60, 90), (start_of(a) - NOW).days) for a in future)
     assert [buckets[i] for i in range(4)] == [57, 33, 5, 5]
     assert max(start_of(a) for a in future) < NOW + timedelta(days=211)
-    assert min(start_of(a) for a in everything) >= NOW - timedelta(days=365)
+    assert NOW - timedelta(days=540) <= min(start_of(a) for a in everything) < NOW - timedelta(days=500)
     assert truth["future_matched"] == 99 and truth["future_unmatched"] == 1
     assert sum(1 for r in truth["future_match_rules"].values() if r == "unmatched") == 1
     assert truth["future_ids"] == {a["id"] for a in future}
@@ -501,6 +501,51 @@ def test_mutate_all_then_checker_still_agrees(fresh):
         get(session, "/orders", max=10_000),
         exact=False,
     )
+
+
+def test_changes_to_old_history_are_served_and_in_ground_truth(fresh):
+    """What a rolling reconciliation must find: an edit 200 days back, a cancellation 300, a deletion 400."""
+    account, _, session = fresh
+    before = account.ground_truth()
+    targets = {days: account.appointment_days_old(days) for days in (200, 250, 300, 400)}
+    for days, appointment in targets.items():
+        assert timedelta(days=days - 1) < NOW - appointment.start <= timedelta(days=days)
+        assert not appointment.canceled
+    edited_id = account.edit_days_old(200)
+    canceled_id = account.cancel_days_old(300)
+    deleted_id = account.delete_days_old(400)
+    missed_id = account.cancel_days_old(250, no_show=True)
+    assert [edited_id, missed_id, canceled_id, deleted_id] == [a.id for a in targets.values()]
+    edited = get(session, f"/appointments/{edited_id}")
+    assert edited["notes"] == "Edited 200 days later by the studio" and not edited["canceled"]
+    assert edited["priceSold"] != edited["price"] or edited["price"] in ("0.00", "0")
+    assert get(session, f"/appointments/{canceled_id}")["canceled"] is True
+    missed = get(session, f"/appointments/{missed_id}")
+    assert (missed["canceled"], missed["noShow"]) == (True, True)
+    assert session.get(session.base + f"/appointments/{deleted_id}", timeout=10).status_code == 404
+    day = (NOW - timedelta(days=400)).date()
+    window = get(
+        session,
+        "/appointments",
+        showall="true",
+        max=10_000,
+        minDate=(day - timedelta(days=3)).isoformat(),
+        maxDate=(day + timedelta(days=3)).isoformat(),
+    )
+    assert window and deleted_id not in {a["id"] for a in window}
+    after = account.ground_truth()
+    assert after["appointments"] == before["appointments"] - 1
+    assert after["status_by_id"][canceled_id] == "canceled" and after["status_by_id"][missed_id] == "no_show"
+    assert deleted_id not in after["status_by_id"]
+    assert after["historical_status_counts"] == {
+        "scheduled": before["historical_status_counts"]["scheduled"] - 3,
+        "canceled": before["historical_status_counts"]["canceled"] + 1,
+        "no_show": before["historical_status_counts"]["no_show"] + 1,
+    }
+    for key in ("future_active", "future_canceled", "future_match_rules", "revenue_total"):
+        assert after[key] == before[key]
+    with pytest.raises(KeyError):
+        account.delete_days_old(2000)
 
 
 # ---- limits and faults ---------------------------------------------------------------------------
