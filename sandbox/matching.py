@@ -17,20 +17,27 @@ from collections.abc import Iterable
 
 from sandbox.records import Client
 
-_NON_DIGITS = re.compile(r"\D")
+_NON_DIGITS = re.compile(r"[^0-9]")  # ASCII digits only, like the SQL's regexp_replace(…, '[^0-9]', '')
 
 Contact = tuple[str, str, str, str]  # (first name, last name, email, phone) as typed
 RULES = ("email", "phone", "client_id", "unmatched")
 
 
+# SQL's trim() removes spaces only (not tabs or newlines): so does the oracle, or the two would disagree.
+def _trim(raw: str | None) -> str:
+    return (raw or "").strip(" ")
+
+
 def normalise_email(raw: str | None) -> str | None:
-    value = (raw or "").strip().lower()
+    """macros/normalise.sql normalise_email: trimmed, lower-cased; empty means none."""
+    value = _trim(raw).lower()
     return value or None
 
 
 def normalise_phone(raw: str | None) -> str | None:
-    """Digits with the country code: "+44 20 …" and "0044 20 …" keep theirs, a 10-digit number is North American."""
-    text = (raw or "").strip()
+    """macros/normalise.sql normalise_phone: international digits without '+'. "+44 20 …" and "0044 20 …" keep their
+    country code, a bare 10-digit number is North American (the dbt var default_phone_country_code, "1")."""
+    text = _trim(raw)
     digits = _NON_DIGITS.sub("", text)
     if not text.startswith("+"):
         if digits.startswith("00"):
@@ -40,8 +47,10 @@ def normalise_phone(raw: str | None) -> str | None:
     return digits or None
 
 
-def normalise_name(first: str | None, last: str | None) -> str:
-    return f"{(first or '').strip().lower()} {(last or '').strip().lower()}"
+def normalise_name(first: str | None, last: str | None) -> str | None:
+    """macros/normalise.sql normalise_name: "first last", trimmed and lower-cased; empty means none."""
+    value = f"{_trim(first)} {_trim(last)}".strip(" ").lower()
+    return value or None
 
 
 class ContactIndex:
@@ -87,7 +96,9 @@ class ContactIndex:
                 key = normalise_phone(phone)
                 if key:
                     self._by_phone[key].add(contact)
-                self._by_name[normalise_name(first, last)].add(contact)
+                name = normalise_name(first, last)
+                if name:
+                    self._by_name[name].add(contact)
 
     def knows_email(self, email: str) -> bool:
         return normalise_email(email) in self._by_email
@@ -96,7 +107,7 @@ class ContactIndex:
         return len(self._by_phone.get(normalise_phone(phone) or "", ()))
 
     def name_owners(self, first: str, last: str) -> int:
-        return len(self._by_name.get(normalise_name(first, last), ()))
+        return len(self._by_name.get(normalise_name(first, last) or "", ()))
 
     def match(self, first: str, last: str, email: str, phone: str) -> tuple[int | None, str]:
         """(contact, rule) the way the warehouse matches a record; contact is None when unmatched."""
@@ -105,7 +116,7 @@ class ContactIndex:
             return contact, "email"
         for rule, owners in (
             ("phone", self._by_phone.get(normalise_phone(phone) or "", set())),
-            ("client_id", self._by_name.get(normalise_name(first, last), set())),
+            ("client_id", self._by_name.get(normalise_name(first, last) or "", set())),
         ):
             if len(owners) == 1:
                 return next(iter(owners)), rule
