@@ -7,6 +7,7 @@ so a million-appointment account stays cheap and a mutation is visible to the ve
 from __future__ import annotations
 
 import heapq
+import itertools
 import random
 import threading
 from collections import Counter
@@ -22,11 +23,13 @@ from sandbox import render
 from sandbox.catalog import APPOINTMENT_TYPES, CALENDARS, PROFILE
 from sandbox.design import assemble, local_slot, midnight_utc, pick_calendar
 from sandbox.matching import RULES, normalise_email, person_index
+from sandbox.readings import Readings
 from sandbox.records import Appointment, Client, Order
 from sandbox.sources import AppointmentSource, ClientSource, OrderSource
 
 _CALENDARS = {c.id: c for c in CALENDARS}
 _TYPES = {t.id: t for t in APPOINTMENT_TYPES}
+_ZONES = {c.id: ZoneInfo(c.timezone) for c in CALENDARS}
 # Local dates span UTC-12..UTC+14, so a day-padded UTC window always contains every candidate.
 _PAD = timedelta(days=1)
 REVENUE_STATUSES = ("paid", "delivered")
@@ -59,6 +62,12 @@ def _same(wanted: str | None, actual: str) -> bool:
     return wanted is None or wanted.strip().lower() == actual.strip().lower()
 
 
+def _reverse_ties(ordered: Iterator[Appointment]) -> Iterator[Appointment]:
+    """The same sequence with each run of equal starts reversed (the `reverse_id` reading of ties)."""
+    for _, same_start in itertools.groupby(ordered, key=lambda a: a.start):
+        yield from reversed(list(same_start))
+
+
 def _answered(appt: Appointment, field_id: int, value: str) -> bool:
     """field:<id>=<value>: some intake answer to that field equals value (case and outer spaces ignored)."""
     return any(a.field_id == field_id and _same(value, a.value) for a in appt.forms)
@@ -77,8 +86,10 @@ class Account:
         clients: ClientSource,
         orders: OrderSource,
         exhaustive: bool,
+        readings: Readings | None = None,
     ) -> None:
         self.scenario = scenario
+        self.readings = readings or Readings()
         self.seed = seed
         self.as_of = as_of
         self.profile = PROFILE
@@ -110,8 +121,11 @@ class Account:
     def appointments(self, query: AppointmentQuery) -> list[dict[str, Any]]:
         low = midnight_utc(query.min_date) - _PAD if query.min_date else None
         high = midnight_utc(query.max_date) + 2 * _PAD if query.max_date else None
-        matches = (a for a in self._stream(low, high, query.descending) if self._wanted(a, query))
-        return [self._render(a, query.with_forms) for a in islice(matches, query.max)]
+        ordered = self._stream(low, high, query.descending)
+        if self.readings.ties == "reverse_id":
+            ordered = _reverse_ties(ordered)
+        matches = (a for a in ordered if self._wanted(a, query))
+        return [self._render(a, query.with_forms) for a in islice(matches, self.readings.limit(query.max))]
 
     def appointment(self, appointment_id: int) -> dict[str, Any] | None:
         appt = self._current(appointment_id)
@@ -128,8 +142,9 @@ class Account:
                 yield render.client(client)
 
     def orders(self, limit: int = 100) -> Iterator[dict[str, Any]]:
-        for order in islice(self._orders_newest_first(), limit):
-            yield render.order(order, self.profile.timezone)
+        zone = self.profile.timezone if self.readings.order_time_zone == "account" else "UTC"
+        for order in islice(self._orders_newest_first(), self.readings.limit(limit)):
+            yield render.order(order, zone)
 
     # ---- mutations ---------------------------------------------------------------------------------------
     def advance(self, days: int) -> date:
@@ -475,7 +490,7 @@ class Account:
         if (query.status == "active" and appt.canceled) or (query.status == "canceled" and not appt.canceled):
             return False
         if query.min_date or query.max_date:
-            local = appt.start.astimezone(ZoneInfo(_CALENDARS[appt.calendar_id].timezone)).date()
+            local = appt.start.astimezone(self._date_zone(appt)).date()
             if (query.min_date and local < query.min_date) or (query.max_date and local > query.max_date):
                 return False
         return (
@@ -487,6 +502,13 @@ class Account:
             and _same(query.phone, appt.phone)
             and all(_answered(appt, field_id, value) for field_id, value in query.fields)
         )
+
+    def _date_zone(self, appt: Appointment) -> ZoneInfo:
+        """The zone minDate/maxDate are compared in (readings.date_zone; by default the calendar's)."""
+        zone = self.readings.date_zone
+        if zone == "calendar":
+            return _ZONES[appt.calendar_id]
+        return ZoneInfo(self.profile.timezone if zone == "account" else "UTC")
 
     def _client(self, index: int) -> Client:
         return self._client_overrides.get(index) or self._clients.at(index)

@@ -45,8 +45,13 @@ def pick_calendar(rng: random.Random) -> Calendar:
 
 
 def local_slot(day: date, calendar: Calendar, rng: random.Random) -> datetime:
-    """A business-hours start on a local day of the calendar, as a UTC instant (zoneinfo handles DST)."""
-    local = datetime.combine(day, time(rng.randint(8, 17), rng.choice((0, 15, 30, 45))), ZoneInfo(calendar.timezone))
+    """A start on a local day of the calendar, as a UTC instant (zoneinfo handles DST).
+
+    Mostly business hours; one in twenty is an evening slot (18:00-21:45), which on a west-coast calendar falls on
+    the next day in the account's (New York) zone and in UTC, so the data tells the readings of minDate apart.
+    """
+    hour = rng.randint(8, 17) if rng.random() < 0.95 else rng.randint(18, 21)
+    local = datetime.combine(day, time(hour, rng.choice((0, 15, 30, 45))), ZoneInfo(calendar.timezone))
     return local.astimezone(UTC)
 
 

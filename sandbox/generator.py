@@ -34,6 +34,7 @@ from sandbox.catalog import (
 from sandbox.design import assemble, local_slot, midnight_utc, pick_calendar, slot_between
 from sandbox.large import LargeAppointments, LargeClients, LargeOrders
 from sandbox.matching import person_index
+from sandbox.readings import Readings
 from sandbox.records import Appointment, Calendar, Client, Order
 from sandbox.sources import ListAppointments, ListClients, ListOrders
 
@@ -61,12 +62,18 @@ def build_account(
     appointments: int | None = None,
     clients: int | None = None,
     orders: int | None = None,
+    readings: Readings | None = None,
 ) -> Account:
-    """Build an account; the same arguments always give byte-identical API responses."""
+    """Build an account; the same arguments always give byte-identical API responses.
+
+    `readings` switches the sandbox's assumptions where Acuity's docs are silent (sandbox/readings.py).
+    """
     if scenario == "seed":
         if appointments is not None or clients is not None or orders is not None:
             raise ValueError("the seed scenario has fixed sizes")
-        return _SeedBuilder(seed, as_of).build()
+        account = _SeedBuilder(seed, as_of).build()
+        account.readings = readings or account.readings
+        return account
     if scenario == "large":
         sizes = {
             "appointments": appointments or LARGE_DEFAULTS["appointments"],
@@ -82,6 +89,7 @@ def build_account(
             clients=client_source,
             orders=LargeOrders(seed, as_of, sizes["orders"], client_source),
             exhaustive=False,
+            readings=readings,
         )
     raise ValueError(f"unknown scenario {scenario!r}")
 

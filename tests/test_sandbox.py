@@ -12,11 +12,12 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 
-from sandbox import Fault, SandboxServer, build_account
+from sandbox import Fault, Readings, SandboxServer, build_account
 from sandbox.matching import PersonIndex, normalise_email
 
 AS_OF = date(2026, 11, 24)
@@ -415,6 +416,61 @@ def test_retired_types_only_with_include_deleted(api):
     assert on_retired and all(start_of(a) < NOW - timedelta(days=180) for a in on_retired)
     names = {t["id"]: t["name"] for t in retired}
     assert all(a["type"] == names[a["appointmentTypeID"]] for a in on_retired)
+
+
+# ---- the other reading of each assumption ---------------------------------------------------------
+def serve(readings):
+    """A session against a seed account served under `readings` (use as a context manager)."""
+    server = SandboxServer({USER: (KEY, build_account("seed", 42, AS_OF, readings=readings))}, rate_limit=False)
+    session = requests.Session()
+    session.auth = AUTH
+    session.base = server.base_url
+    return server, session
+
+
+@pytest.mark.parametrize("zone", ["calendar", "account", "UTC"])
+def test_min_max_date_compare_in_the_chosen_zone(api, zone):
+    everything = get(api, "/appointments", showall="true", max=100_000)
+    tz = {"calendar": None, "account": ZoneInfo("America/New_York"), "UTC": UTC}[zone]
+
+    def day(row):
+        return row["datetime"][:10] if tz is None else start_of(row).astimezone(tz).date().isoformat()
+
+    server, session = serve(Readings(date_zone=zone))
+    with server:
+        for first, last in (("2026-12-01", "2026-12-10"), ("2026-03-08", "2026-03-08")):
+            got = get(session, "/appointments", minDate=first, maxDate=last, showall="true", max=10_000)
+            assert {a["id"] for a in got} == {a["id"] for a in everything if first <= day(a) <= last}
+    readings_differ = {a["id"] for a in everything if a["datetime"][:10] != day(a)}
+    assert (zone == "calendar") == (not readings_differ)
+
+
+def test_ties_within_a_second_in_either_order(api):
+    asc = get(api, "/appointments", showall="true", max=100_000, direction="ASC")
+    starts = Counter(a["datetime"] for a in asc)
+    tied = [a["id"] for a in asc if starts[a["datetime"]] > 1]
+    assert tied, "the seed has appointments starting at the same instant"
+    server, session = serve(Readings(ties="reverse_id"))
+    with server:
+        for direction in ("ASC", "DESC"):
+            rows = get(session, "/appointments", showall="true", max=100_000, direction=direction)
+            keys = [(start_of(a), a["id"]) for a in rows]
+            expected = sorted(keys, key=lambda k: (k[0], -k[1]), reverse=direction == "DESC")
+            assert keys == expected
+
+
+def test_order_times_in_utc_and_a_max_ceiling(api):
+    orders = get(api, "/orders", max=1000)
+    server, session = serve(Readings(order_time_zone="UTC", max_ceiling=25))
+    with server:
+        utc = get(session, "/orders", max=1000)
+        assert len(utc) == 25 and [o["id"] for o in utc] == [o["id"] for o in orders[:25]]
+        for local, moved in zip(orders, utc, strict=False):
+            at = datetime.strptime(local["time"], "%Y-%m-%d %H:%M").replace(tzinfo=ZoneInfo("America/New_York"))
+            assert at.astimezone(UTC).strftime("%Y-%m-%d %H:%M") == moved["time"]
+        assert len(get(session, "/appointments", max=100_000)) == 25
+    with pytest.raises(ValueError, match="date_zone"):
+        Readings(date_zone="client")
 
 
 # ---- mutations -----------------------------------------------------------------------------------
