@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
+from sandbox.cache import DEFAULT_BUDGET
 from sandbox.generator import LARGE_DEFAULTS, build_account
 from sandbox.server import SandboxServer
 
@@ -61,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve without Acuity's 10 requests/s and 20 concurrent connections limit",
     )
+    parser.add_argument(
+        "--cache-mb",
+        type=int,
+        default=DEFAULT_BUDGET // 2**20,
+        help="memory for rendered answers, reused until the account changes; 0 renders every request "
+        "(default: %(default)s)",
+    )
     return parser
 
 
@@ -74,7 +82,12 @@ def main(argv: list[str] | None = None) -> None:
         clients=args.clients,
         orders=args.orders,
     )
-    server = SandboxServer({args.user_id: (args.api_key, account)}, rate_limit=not args.no_rate_limit, port=args.port)
+    server = SandboxServer(
+        {args.user_id: (args.api_key, account)},
+        rate_limit=not args.no_rate_limit,
+        port=args.port,
+        cache_bytes=args.cache_mb * 2**20,
+    )
     # The key is the caller's own secret: name the user id only, so logs never carry credentials.
     print(f"Acuity sandbox ({args.scenario}, seed {args.seed}, as of {args.as_of}) at {server.base_url}")
     print(f"Basic auth: user id {args.user_id}, password = the --api-key you passed", flush=True)

@@ -90,6 +90,8 @@ class Account:
     ) -> None:
         self.scenario = scenario
         self.readings = readings or Readings()
+        # Bumped by every change, so a server can keep rendered answers until the account changes (see server.py).
+        self.version = 0
         self.seed = seed
         self.as_of = as_of
         self.profile = PROFILE
@@ -150,6 +152,7 @@ class Account:
     def advance(self, days: int) -> date:
         with self._lock:
             self.as_of += timedelta(days=days)
+            self.version += 1
             return self.as_of
 
     def book(self, n: int = 1) -> list[dict[str, Any]]:
@@ -171,6 +174,7 @@ class Account:
                 )
                 self._next_appointment_id += 1
                 self._changed[appt.id] = appt
+                self.version += 1
                 booked.append(self._render(appt))
         return booked
 
@@ -212,6 +216,7 @@ class Account:
         with self._lock:
             appt = self._require(appointment_id)
             self._deleted.add(appointment_id)
+            self.version += 1
             self._changed.pop(appointment_id, None)
             return self._render(appt)
 
@@ -226,6 +231,7 @@ class Account:
                 raise ValueError(f"{new_email!r} already belongs to a client")
             for index in targets:
                 self._client_overrides[index] = replace(self._client(index), email=new_email)
+            self.version += 1
             return [render.client(self._client(i)) for i in targets]
 
     def pay_order(self, order_id: int) -> dict[str, Any]:
@@ -264,6 +270,7 @@ class Account:
             )
             self._next_order_id += 1
             self._extra_orders.append(order)
+            self.version += 1
             return render.order(order, self.profile.timezone)
 
     def add_unmatched_order(self, total: str) -> dict[str, Any]:
@@ -463,6 +470,7 @@ class Account:
     def _store(self, appt: Appointment) -> dict[str, Any]:
         with self._lock:
             self._changed[appt.id] = appt
+            self.version += 1
             return self._render(appt)
 
     def _stream(self, low: datetime | None, high: datetime | None, descending: bool) -> Iterator[Appointment]:
@@ -534,6 +542,7 @@ class Account:
         return self._orders.at(index)
 
     def _store_order(self, order: Order) -> dict[str, Any]:
+        self.version += 1
         if order.id >= self._orders.id_base + len(self._orders):
             self._extra_orders = [order if o.id == order.id else o for o in self._extra_orders]
         else:

@@ -10,9 +10,10 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -20,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sandbox.account import Account, AppointmentQuery
+from sandbox.cache import DEFAULT_BUDGET, ResponseCache
 from sandbox.faults import Fault, FaultBook
 from sandbox.ratelimit import RateLimiter
 
@@ -189,8 +191,10 @@ class SandboxServer:
         rate_limit: bool = True,
         host: str = "127.0.0.1",
         port: int = 0,
+        cache_bytes: int = DEFAULT_BUDGET,
     ) -> None:
         self._accounts = accounts
+        self.cache = ResponseCache(cache_bytes)
         self._limiter = RateLimiter() if rate_limit else None
         self._faults = FaultBook()
         self._log_lock = threading.Lock()
@@ -301,17 +305,9 @@ class SandboxServer:
         return Reply(status=fault.status, body=_dumps(body), headers=headers)
 
     def _route(self, path: str, params: _Params, user_id: str, account: Account) -> Reply:
-        simple: dict[str, Callable[[], Reply]] = {
-            "/me": lambda: _json(account.me(int(user_id) if user_id.isdigit() else 0)),
-            "/calendars": lambda: _json(account.calendars()),
-            "/appointment-types": lambda: _json(account.appointment_types(params.flag("includeDeleted"))),
-            "/appointments": lambda: _json(account.appointments(appointment_query(params))),
-            "/clients": lambda: Reply(chunks=_json_array(account.clients(params.text("search")))),
-            "/orders": lambda: Reply(chunks=_json_array(account.orders(params.integer("max", 100, minimum=1) or 100))),
-        }
-        if path in simple:
+        if path in PARAMS:
             params.only(PARAMS[path], fields=path == "/appointments")
-            return simple[path]()
+            return self._list(path, params, user_id, account)
         match = _APPOINTMENT.match(path)
         if match is None:
             raise ApiError(404)
@@ -321,6 +317,45 @@ class SandboxServer:
         if found is None:
             raise ApiError(404, f"The appointment {appointment_id} could not be found.", "not_found")
         return _json(found)
+
+    def _list(self, path: str, params: _Params, user_id: str, account: Account) -> Reply:
+        """A list endpoint's answer, rendered once per account version and normalised parameters.
+
+        /clients and /orders stream (chunked) so a huge answer never sits in memory while rendering; the cache keeps
+        what fits its budget.
+        """
+        version = account.version
+        query, produce = _list_request(path, params, user_id, account)
+        streamed = path in ("/clients", "/orders")
+        key = (user_id, version, path, query)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return Reply(chunks=iter((cached,))) if streamed else Reply(body=cached)
+        if streamed:
+            return Reply(chunks=self.cache.teed(key, _json_array(produce()), lambda: account.version == version))
+        body = _dumps(produce())
+        if account.version == version:
+            self.cache.put(key, body)
+        return Reply(body=body)
+
+
+def _list_request(path: str, params: _Params, user_id: str, account: Account) -> tuple[Hashable, Callable[[], Any]]:
+    """(the parameters that decide the answer, normalised; what renders it) for one list endpoint."""
+    if path == "/appointments":
+        query = appointment_query(params)
+        return query, partial(account.appointments, query)
+    if path == "/clients":
+        search = params.text("search")
+        return (search or "").strip().lower(), partial(account.clients, search)
+    if path == "/orders":
+        limit = params.integer("max", 100, minimum=1) or 100
+        return limit, partial(account.orders, limit)
+    if path == "/appointment-types":
+        include_deleted = params.flag("includeDeleted")
+        return include_deleted, partial(account.appointment_types, include_deleted)
+    if path == "/me":
+        return (), partial(account.me, int(user_id) if user_id.isdigit() else 0)
+    return (), account.calendars
 
 
 def _handler_for(sandbox: SandboxServer) -> type[BaseHTTPRequestHandler]:

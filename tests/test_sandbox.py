@@ -5,6 +5,7 @@ identity rules (sandbox/matching.py), fed the JSON the API serves: every record 
 from __future__ import annotations
 
 import bisect
+import json
 import re
 import time
 import tracemalloc
@@ -602,6 +603,32 @@ def test_changes_to_old_history_are_served_and_in_ground_truth(fresh):
         assert after[key] == before[key]
     with pytest.raises(KeyError):
         account.delete_days_old(2000)
+
+
+def test_rendered_answers_are_cached_until_the_account_changes(fresh):
+    account, server, session = fresh
+    paths = ("/appointments?showall=true&max=5000", "/clients", "/orders?max=1000", "/appointment-types")
+    first = {p: session.get(session.base + p, timeout=10).content for p in paths}
+    hits = server.cache.hits
+    assert {p: session.get(session.base + p, timeout=10).content for p in paths} == first
+    assert server.cache.hits == hits + len(paths)
+    # same answer, parameters spelled differently: one entry
+    assert session.get(session.base + "/clients?search=", timeout=10).content == first["/clients"]
+    target = next(a for a in json_of(first["/appointments?showall=true&max=5000"]) if not a["canceled"])
+    account.cancel(target["id"])
+    after = json_of(session.get(session.base + paths[0], timeout=10).content)
+    assert next(a for a in after if a["id"] == target["id"])["canceled"] is True
+    unpaid = next(o for o in json_of(first["/orders?max=1000"]) if o["status"] == "unpaid")
+    account.pay_order(unpaid["id"])
+    orders = json_of(session.get(session.base + "/orders?max=1000", timeout=10).content)
+    assert next(o for o in orders if o["id"] == unpaid["id"])["status"] == "paid"
+    with SandboxServer({USER: (KEY, account)}, rate_limit=False, cache_bytes=0) as uncached:
+        body = requests.get(uncached.base_url + paths[0], auth=AUTH, timeout=10).content
+        assert json_of(body) == after and uncached.cache.hits == 0
+
+
+def json_of(body: bytes):
+    return json.loads(body)
 
 
 # ---- limits and faults ---------------------------------------------------------------------------
