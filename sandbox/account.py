@@ -74,7 +74,7 @@ def _answered(appt: Appointment, field_id: int, value: str) -> bool:
 
 
 class Account:
-    """One tenant. `exhaustive` accounts (the seed scenario) also keep id-level ground truth and re-match."""
+    """One tenant. `exhaustive` accounts (the seed scenario) also report id-level ground truth."""
 
     def __init__(
         self,
@@ -432,7 +432,7 @@ class Account:
 
     # ---- internals used by tests and the checker ---------------------------------------------------------
     def iter_appointments(self) -> Iterator[Appointment]:
-        """Every current appointment (canceled included) with its intent, oldest first."""
+        """Every current appointment (canceled included) with who booked it, oldest first."""
         return self._stream(None, None, False)
 
     def iter_clients(self) -> Iterator[Client]:
