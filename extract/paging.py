@@ -5,11 +5,27 @@ Acuity silently truncates every list at ``max`` rows and offers no offset or cur
   last row is complete, so the next request starts at the first local date that could still hold unseen rows;
 - orders: no date filter at all, so ask again with a larger ``max`` until the answer is shorter than ``max``.
 Neither stops because a response held nothing new (the seed importer's bug): only a short response ends a read.
+
+Conservation contract of ``read_appointment_window`` (issue 13): every element of every response ends up in exactly
+one of these places, so nothing the server sent vanishes without a trace:
+- **yielded**: each appointment whose local date is in [first, last], once per id; and every element that cannot be
+  identified (``null``, a string, a number, a list, an object without a usable ``id``), so the caller can quarantine
+  it. Such elements cannot be matched across the overlapping requests, so identical copies are yielded as many times
+  as the most any single response held them;
+- **duplicates** (caller's list): extra copies of an id within ONE response, a server fault;
+- **outside** (caller's list): an appointment dated outside the whole window [first, last] (a server ignoring
+  ``minDate``/``maxDate``, a year-0001 or year-9999 datetime), once per id;
+- **silent overlap**: an id already yielded, re-sent because consecutive requests overlap by up to a day. This is the
+  only case that is dropped without a report, and it is a repeat, not a record.
+No element's content can crash the read: malformed datetimes (including ones whose UTC conversion overflows) only
+stop that row from moving the cursor. Only a response that is not a list fails the read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import json
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -28,18 +44,23 @@ def parse_acuity_datetime(value: str) -> datetime:
 
 
 def read_appointment_window(
-    fetch: Fetch, first: date, last: date, page_size: int, duplicates: list[dict[str, Any]] | None = None
-) -> Iterator[dict[str, Any]]:
+    fetch: Fetch,
+    first: date,
+    last: date,
+    page_size: int,
+    duplicates: list[Any] | None = None,
+    outside: list[Any] | None = None,
+) -> Iterator[Any]:
     """Yield every appointment (canceled included) whose local date is in [first, last], each id once.
 
-    Consecutive requests overlap by up to a day, so an id seen before is expected and skipped; an id repeated
-    within ONE response is a server fault and its extra copies go to ``duplicates``. Rows dated outside the window
-    (a server ignoring minDate) belong to other reads and are left to them; rows without a usable date are yielded
-    so the caller can quarantine them.
+    See the module docstring for where every other element goes; pass ``duplicates`` and ``outside`` lists to
+    receive them (without them those elements are only dropped, which a caller that loads data must not accept).
     """
-    seen: set[int] = set()
+    seen: set[Hashable] = set()
+    reported_outside: set[Hashable] = set()
+    unidentified: Counter[str] = Counter()  # canonical text -> copies yielded so far
     window = (first.isoformat(), last.isoformat())
-    cursor, size = first, page_size
+    cursor, size = first, max(1, page_size)
     while cursor <= last:
         params = {
             "minDate": cursor.isoformat(),
@@ -51,24 +72,57 @@ def read_appointment_window(
         rows = fetch("/appointments", params)
         if not isinstance(rows, list):
             raise AcuityResponseError(f"/appointments returned {type(rows).__name__}, expected a list")
-        in_response: set[Any] = set()
+        in_response: set[Hashable] = set()
+        copies: Counter[str] = Counter()
         for row in rows:
-            key = row.get("id")
-            if key in in_response and duplicates is not None:
-                duplicates.append(row)
+            key = _identity(row)
+            if key is None:
+                text = _canonical(row)
+                copies[text] += 1
+                if copies[text] > unidentified[text]:
+                    unidentified[text] += 1
+                    yield row
+                continue
+            if key in in_response:
+                if duplicates is not None:
+                    duplicates.append(row)
+                continue
             in_response.add(key)
-            if key in seen or not _dated_within(row, window):
+            if not _dated_within(row, window):
+                if key not in reported_outside:
+                    reported_outside.add(key)
+                    if outside is not None:
+                        outside.append(row)
+                continue
+            if key in seen:
                 continue
             seen.add(key)
             yield row
         if len(rows) < size:
             return
-        next_cursor = _first_incomplete_date(rows)
+        next_cursor = _first_incomplete_date(rows, window)
         if next_cursor is None or next_cursor <= cursor:
             # one span of ~a day holds at least `size` rows: only a larger answer can get past it
             size *= 2
         else:
             cursor = next_cursor
+
+
+def _identity(row: Any) -> Hashable | None:
+    """What makes two copies of a row the same appointment: its ``id`` (typed, so ``1`` and ``"1"`` differ).
+
+    None when there is nothing to go by: not an object, no id, or an id that is not a JSON scalar.
+    """
+    if not isinstance(row, dict):
+        return None
+    key = row.get("id")
+    if key is None or isinstance(key, (dict, list)):
+        return None
+    return (type(key).__name__, key)
+
+
+def _canonical(row: Any) -> str:
+    return json.dumps(row, sort_keys=True, default=str)
 
 
 def _dated_within(row: dict[str, Any], window: tuple[str, str]) -> bool:
@@ -79,22 +133,48 @@ def _dated_within(row: dict[str, Any], window: tuple[str, str]) -> bool:
     return window[0] <= day <= window[1]
 
 
-def _first_incomplete_date(rows: list[dict[str, Any]]) -> date | None:
-    """The earliest local date that may still hold rows the truncated response did not include."""
-    starts = []
-    for row in rows:
-        try:
-            starts.append(parse_acuity_datetime(row["datetime"]).astimezone(UTC))
-        except (KeyError, TypeError, ValueError):
-            continue  # a bad datetime is the models' business (counted there); it cannot move the cursor
-    if not starts:
+def _first_incomplete_date(rows: list[Any], window: tuple[str, str]) -> date | None:
+    """The earliest local date that may still hold rows the truncated response did not include.
+
+    Taken from the response's LAST identifiable row with a usable start inside the window, in the server's order:
+    on an ascending answer that is the latest such row, and a junk element, an id-less row or a row from outside the
+    window (year 9999 anywhere) cannot pull the cursor past rows never read. A misplaced one can only hold it back,
+    which costs a request, not data.
+    """
+    for row in reversed(rows):
+        if _identity(row) is not None and _dated_within(row, window):
+            bound = _earliest_local_date_from(row)
+            if bound is not None:
+                return bound
+    return None
+
+
+def _earliest_local_date_from(row: Any) -> date | None:
+    """The earliest local date an appointment starting at or after this row's instant can have (None: unknown).
+
+    The ends of the calendar cannot be shifted by hours: year 0001 moves nothing (``date.min``) and year 9999 says
+    the rest lies beyond any window (``date.max``), instead of raising ``OverflowError``.
+    """
+    if not isinstance(row, dict):
         return None
-    return (max(starts) - _MOST_NEGATIVE_OFFSET).date()
+    try:
+        start = parse_acuity_datetime(row["datetime"])
+    except (KeyError, TypeError, ValueError):
+        return None  # a bad datetime is the models' business (counted there); it cannot move the cursor
+    if start.tzinfo is None:
+        return None  # no offset, no instant: it cannot be placed in the ascending order
+    try:
+        return (start.astimezone(UTC) - _MOST_NEGATIVE_OFFSET).date()
+    except OverflowError:
+        return date.min if start.year == date.min.year else date.max
 
 
-def read_all_orders(fetch: Fetch, first_size: int) -> list[dict[str, Any]]:
-    """All orders: ``/orders`` only takes ``max``, so grow it until the answer is shorter than asked."""
-    size = first_size
+def read_all_orders(fetch: Fetch, first_size: int) -> list[Any]:
+    """All orders: ``/orders`` only takes ``max``, so grow it until the answer is shorter than asked.
+
+    Elements are returned as sent, non-objects included, for the caller to screen.
+    """
+    size = max(1, first_size)
     while True:
         rows = fetch("/orders", {"max": size})
         if not isinstance(rows, list):

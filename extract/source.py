@@ -175,9 +175,10 @@ def acuity_source(
     def appointments() -> Iterator[Any]:
         """Every appointment in the window, canceled ones included (``showall``), read until complete."""
         screen = _Screen("appointments", tenant_id, run_id, counts)
-        duplicates: list[dict[str, Any]] = []
+        duplicates: list[Any] = []
+        outside: list[Any] = []
         batch: list[dict[str, Any]] = []
-        for row in read_appointment_window(client.get, window.first, window.last, page_size, duplicates):
+        for row in read_appointment_window(client.get, window.first, window.last, page_size, duplicates, outside):
             counts["appointments"] += 1
             if screen.keep(row):
                 row["tenant_id"] = tenant_id
@@ -188,6 +189,8 @@ def acuity_source(
         yield batch
         for row in duplicates:
             screen.reject(row, Issue("duplicate_id_in_response", "deduplicated"))
+        for row in outside:  # dated outside the window this run asked for: never silently dropped
+            screen.reject(row, Issue("outside_requested_window", "skipped"))
         yield from screen.drain()
         state = dlt.current.source_state()  # only the extract-time state is persisted with the load
         previous = state.get("appointments_backfilled_from")
