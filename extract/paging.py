@@ -6,6 +6,15 @@ Acuity silently truncates every list at ``max`` rows and offers no offset or cur
 - orders: no date filter at all, so ask again with a larger ``max`` until the answer is shorter than ``max``.
 Neither stops because a response held nothing new (the seed importer's bug): only a short response ends a read.
 
+How much to ask for (issue 16): every request costs a rate-limited round trip, while a large ``max`` costs nothing
+when the answer is short. So the first ``max`` is what the read probably holds: the caller's ``expected`` count (the
+count it saw last time) with a margin, or the ceiling when there is no such count; after a full answer, the next
+``max`` covers what the rows seen so far project for the rest of the window. ``max`` never exceeds ``page_ceiling``
+(Acuity documents no maximum; other connectors use 100000) and never shrinks within a read, and every full answer
+either moves the cursor forward or doubles ``max``: a read takes at most (days in the window + log2(ceiling) + 1)
+requests, and a window that stays full at the ceiling without progress fails with a one-line error instead of
+looping. ``page_size`` (≥ 1 after clamping) is the smallest ``max`` ever asked and the slack added to estimates.
+
 Conservation contract of ``read_appointment_window`` (issue 13): every element of every response ends up in exactly
 one of these places, so nothing the server sent vanishes without a trace:
 - **yielded**: each appointment whose local date is in [first, last], once per id; and every element that cannot be
@@ -24,6 +33,7 @@ stop that row from moving the cursor. Only a response that is not a list fails t
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -36,6 +46,8 @@ Fetch = Callable[[str, dict[str, Any]], Any]
 # Local time = UTC + offset and offsets run from -12:00 to +14:00: an appointment that starts at or after UTC
 # instant T has a local date no earlier than the date of T - 12 h.
 _MOST_NEGATIVE_OFFSET = timedelta(hours=12)
+DEFAULT_PAGE_CEILING = 100_000
+_MARGIN = 1.25  # asked for over the expected count: accounts grow, windows move
 
 
 def parse_acuity_datetime(value: str) -> datetime:
@@ -50,17 +62,23 @@ def read_appointment_window(
     page_size: int,
     duplicates: list[Any] | None = None,
     outside: list[Any] | None = None,
+    *,
+    expected: int | None = None,
+    page_ceiling: int = DEFAULT_PAGE_CEILING,
 ) -> Iterator[Any]:
     """Yield every appointment (canceled included) whose local date is in [first, last], each id once.
 
     See the module docstring for where every other element goes; pass ``duplicates`` and ``outside`` lists to
     receive them (without them those elements are only dropped, which a caller that loads data must not accept).
+    ``expected``: how many rows the caller thinks the window holds (None: unknown, ask for the ceiling).
     """
     seen: set[Hashable] = set()
     reported_outside: set[Hashable] = set()
     unidentified: Counter[str] = Counter()  # canonical text -> copies yielded so far
     window = (first.isoformat(), last.isoformat())
-    cursor, size = first, max(1, page_size)
+    ceiling = max(1, page_ceiling)
+    smallest = min(max(1, page_size), ceiling)
+    cursor, size = first, _first_ask(expected, smallest, ceiling)
     while cursor <= last:
         params = {
             "minDate": cursor.isoformat(),
@@ -103,9 +121,35 @@ def read_appointment_window(
         next_cursor = _first_incomplete_date(rows, window)
         if next_cursor is None or next_cursor <= cursor:
             # one span of ~a day holds at least `size` rows: only a larger answer can get past it
-            size *= 2
+            if size >= ceiling:
+                raise AcuityResponseError(
+                    f"/appointments stays full at max={ceiling} without getting past {cursor.isoformat()}"
+                    " (more rows on about one day than the ceiling, or a server ignoring minDate):"
+                    " raise ACUITY_PAGE_CEILING"
+                )
+            size = min(ceiling, size * 2)
         else:
+            projected = _projected_rest(rows, cursor, next_cursor, last) + smallest
+            size = min(ceiling, max(size, projected))
             cursor = next_cursor
+
+
+def _first_ask(expected: int | None, smallest: int, ceiling: int) -> int:
+    """The first ``max``: the expected count with a margin and slack, or the ceiling when nothing is known."""
+    if expected is None or expected < 0:
+        return ceiling
+    return min(ceiling, max(smallest, math.ceil(expected * _MARGIN) + smallest))
+
+
+def _projected_rest(rows: list[Any], cursor: date, next_cursor: date, last: date) -> int:
+    """Rows the next request will probably return: the rest of the window at the density just read, plus the rows of
+    this answer that will be sent again (those from ``next_cursor`` on, and any before ``cursor`` from a server
+    ignoring ``minDate``)."""
+    low, high = cursor.isoformat(), next_cursor.isoformat()
+    done = sum(1 for row in rows if isinstance(row, dict) and low <= str(row.get("datetime") or "")[:10] < high)
+    days_done = (next_cursor - cursor).days
+    days_left = (last - next_cursor).days + 1
+    return math.ceil(done / days_done * days_left * _MARGIN) + (len(rows) - done)
 
 
 def _identity(row: Any) -> Hashable | None:
@@ -169,16 +213,26 @@ def _earliest_local_date_from(row: Any) -> date | None:
         return date.min if start.year == date.min.year else date.max
 
 
-def read_all_orders(fetch: Fetch, first_size: int) -> list[Any]:
-    """All orders: ``/orders`` only takes ``max``, so grow it until the answer is shorter than asked.
+def read_all_orders(
+    fetch: Fetch, page_size: int, *, expected: int | None = None, page_ceiling: int = DEFAULT_PAGE_CEILING
+) -> list[Any]:
+    """All orders: ``/orders`` only takes ``max``, so a full answer is asked again at the ceiling (two requests at
+    most); a full answer at the ceiling fails in one line, since no request can read past it.
 
-    Elements are returned as sent, non-objects included, for the caller to screen.
+    The first ``max`` is sized like the appointments' (``expected``: last run's count). Elements are returned as
+    sent, non-objects included, for the caller to screen.
     """
-    size = max(1, first_size)
+    ceiling = max(1, page_ceiling)
+    size = _first_ask(expected, min(max(1, page_size), ceiling), ceiling)
     while True:
         rows = fetch("/orders", {"max": size})
         if not isinstance(rows, list):
             raise AcuityResponseError(f"/orders returned {type(rows).__name__}, expected a list")
         if len(rows) < size:
             return rows
-        size *= 2
+        if size >= ceiling:
+            raise AcuityResponseError(
+                f"/orders returned a full answer at max={ceiling}, so some orders cannot be read:"
+                " raise ACUITY_PAGE_CEILING"
+            )
+        size = ceiling

@@ -18,7 +18,7 @@ import dlt
 from dlt.sources import DltResource
 
 from extract.client import AcuityClient
-from extract.paging import read_all_orders, read_appointment_window
+from extract.paging import DEFAULT_PAGE_CEILING, read_all_orders, read_appointment_window
 from extract.validate import Issue, record_issues, rejected_row
 
 
@@ -146,11 +146,13 @@ def acuity_source(
     page_size: int = 1000,
     fetched: Counter[str] | None = None,
     run_id: str = "",
+    page_ceiling: int = DEFAULT_PAGE_CEILING,
 ) -> list[DltResource]:
     """Clients, appointments, orders, appointment types, calendars and the account of one Acuity tenant.
 
     ``fetched`` (optional) receives the number of rows read per resource and of rejected rows per reason, for the
-    run row; ``run_id`` tags the rows of ``rejected_records``.
+    run row; ``run_id`` tags the rows of ``rejected_records``. ``page_size`` is the smallest ``max`` asked and
+    ``page_ceiling`` the largest (``extract.paging``).
     """
     schema = dlt.current.source_schema()
     schema.remove_type_detection("iso_timestamp")  # keep Acuity's strings; staging parses them
@@ -178,7 +180,20 @@ def acuity_source(
         duplicates: list[Any] = []
         outside: list[Any] = []
         batch: list[dict[str, Any]] = []
-        for row in read_appointment_window(client.get, window.first, window.last, page_size, duplicates, outside):
+        state = dlt.current.source_state()  # only the extract-time state is persisted with the load
+        expected = state.get("appointments_last_count")  # sizes the first `max`: one request is the usual case
+        read = 0
+        for row in read_appointment_window(
+            client.get,
+            window.first,
+            window.last,
+            page_size,
+            duplicates,
+            outside,
+            expected=expected,
+            page_ceiling=page_ceiling,
+        ):
+            read += 1
             counts["appointments"] += 1
             if screen.keep(row):
                 row["tenant_id"] = tenant_id
@@ -192,7 +207,7 @@ def acuity_source(
         for row in outside:  # dated outside the window this run asked for: never silently dropped
             screen.reject(row, Issue("outside_requested_window", "skipped"))
         yield from screen.drain()
-        state = dlt.current.source_state()  # only the extract-time state is persisted with the load
+        state["appointments_last_count"] = read
         previous = state.get("appointments_backfilled_from")
         state["appointments_backfilled_from"] = min(filter(None, [previous, window.first.isoformat()]))
 
@@ -200,8 +215,8 @@ def acuity_source(
     def orders() -> Iterator[Any]:
         """All orders; the first ``max`` tried is sized from the last run's count so one request usually does."""
         state = dlt.current.source_state()
-        expected = int(state.get("orders_last_count", 0) * 1.2) + 1
-        rows = read_all_orders(client.get, max(page_size, expected))
+        expected = state.get("orders_last_count")
+        rows = read_all_orders(client.get, page_size, expected=expected, page_ceiling=page_ceiling)
         state["orders_last_count"] = len(rows)
         counts["orders"] += len(rows)
         screen = _Screen("orders", tenant_id, run_id, counts)

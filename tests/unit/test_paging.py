@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from extract.errors import AcuityResponseError
-from extract.paging import read_all_orders, read_appointment_window
+from extract.paging import DEFAULT_PAGE_CEILING, read_all_orders, read_appointment_window
 
 pytestmark = pytest.mark.unit
 
@@ -78,22 +78,35 @@ def in_window(rows: list[Row], first: date = FIRST, last: date = LAST) -> set[in
     return {r["id"] for r in rows if first.isoformat() <= r["datetime"][:10] <= last.isoformat()}
 
 
-def read(server: FakeAcuity, page_size: int, first: date = FIRST, last: date = LAST) -> tuple[list, list, list]:
+def read(
+    server: FakeAcuity,
+    page_size: int,
+    ceiling: int = DEFAULT_PAGE_CEILING,
+    expected: int | None = 0,
+    first: date = FIRST,
+    last: date = LAST,
+) -> tuple[list, list, list]:
+    """One window read; by default the first ``max`` is ``page_size`` (``expected=0``) so truncation is exercised."""
     duplicates: list[Any] = []
     outside: list[Any] = []
-    rows = list(read_appointment_window(server, first, last, page_size, duplicates, outside))
-    return rows, duplicates, outside
+    reader = read_appointment_window(
+        server, first, last, page_size, duplicates, outside, expected=expected, page_ceiling=ceiling
+    )
+    return list(reader), duplicates, outside
 
 
 # --- completeness --------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("page_size", [1, 7, 50, 1000])
-def test_every_appointment_in_the_window_is_read_once_whatever_the_page_size(page_size: int) -> None:
+@pytest.mark.parametrize(("page_size", "ceiling"), [(1, 16), (7, 30), (50, 50), (1000, DEFAULT_PAGE_CEILING)])
+@pytest.mark.parametrize("expected", [0, None, 10_000])
+def test_every_appointment_in_the_window_is_read_once_whatever_the_sizes(
+    page_size: int, ceiling: int, expected: int | None
+) -> None:
     data = spread(400, FIRST - timedelta(days=5), LAST + timedelta(days=5))
     server = FakeAcuity(data)
 
-    rows, duplicates, outside = read(server, page_size)
+    rows, duplicates, outside = read(server, page_size, ceiling, expected)
 
     assert sorted(r["id"] for r in rows) == sorted(in_window(data))
     assert duplicates == [] and outside == []
@@ -103,7 +116,7 @@ def test_a_server_ignoring_min_date_still_gives_the_window_and_reports_what_lies
     data = spread(300, FIRST - timedelta(days=30), LAST)
     server = FakeAcuity(data, ignore_min_date=True)
 
-    rows, _, outside = read(server, 40)
+    rows, _, outside = read(server, 40, ceiling=1000)
 
     assert sorted(r["id"] for r in rows) == sorted(in_window(data))
     before = {r["id"] for r in data} - in_window(data)
@@ -116,12 +129,14 @@ JUNK: list[Any] = [None, "oops", 42, 1.5, True, [1, 2], {}, {"id": None, "dateti
 
 
 @pytest.mark.parametrize("junk", JUNK, ids=[json.dumps(j) for j in JUNK])
-@pytest.mark.parametrize("page_size", [5, 500])
-def test_an_element_that_is_not_an_identifiable_object_is_passed_on_not_fatal(junk: Any, page_size: int) -> None:
+@pytest.mark.parametrize(("page_size", "ceiling"), [(5, 20), (500, 500)])
+def test_an_element_that_is_not_an_identifiable_object_is_passed_on_not_fatal(
+    junk: Any, page_size: int, ceiling: int
+) -> None:
     data = spread(60, FIRST, LAST)
     server = FakeAcuity(data, mangle=lambda rows: [*rows[:2], junk, *rows[2:]] if rows else rows)
 
-    rows, _, _ = read(server, page_size)
+    rows, _, _ = read(server, page_size, ceiling)
 
     passed_on = [r for r in rows if _is_unidentified(r)]
     assert passed_on == [junk], "yielded for the caller to quarantine, once although several responses repeat it"
@@ -167,7 +182,7 @@ def test_a_datetime_at_the_ends_of_the_calendar_is_reported_not_an_overflow(star
 
     server = FakeAcuity(data, mangle=mangle)
 
-    rows, _, outside = read(server, page_size=21 if full else 1000)
+    rows, _, outside = read(server, 21 if full else 1000, ceiling=42 if full else 1000)
 
     assert outside == [odd]
     assert sorted(r["id"] for r in rows) == sorted(in_window(data))
@@ -179,7 +194,7 @@ def test_unparseable_datetimes_never_move_the_cursor_or_crash() -> None:
     naive = {"id": 600, "datetime": "2025-02-01T10:00:00"}
     server = FakeAcuity(data, mangle=lambda rows: [*rows[:5], *junk, naive, *rows[5:]])
 
-    rows, _, outside = read(server, 10)
+    rows, _, outside = read(server, 10, ceiling=40)
 
     ids = Counter(r["id"] for r in rows)
     assert set(ids) == in_window(data) | {500, 501, 502, 503, 600} and max(ids.values()) == 1
@@ -200,9 +215,12 @@ def test_conservation_every_element_sent_is_yielded_reported_or_a_repeat(seed: i
         sent.extend(out)
         return out
 
-    server = FakeAcuity(data, ignore_min_date=rng.random() < 0.3, mangle=mangle)
+    ignore_min_date = rng.random() < 0.3
+    server = FakeAcuity(data, ignore_min_date=ignore_min_date, mangle=mangle)
+    page_size = rng.choice([1, 3, 10, 80, 1000])
+    ceiling = 1000 if ignore_min_date else max(page_size, 40)
 
-    rows, duplicates, outside = read(server, rng.choice([1, 3, 10, 80, 1000]))
+    rows, duplicates, outside = read(server, page_size, ceiling, rng.choice([0, None, 50]))
 
     identified = [r for r in rows if not _is_unidentified(r)]
     assert sorted(r["id"] for r in identified) == sorted(in_window(data))
@@ -217,6 +235,113 @@ def test_a_response_that_is_not_a_list_fails_in_one_line() -> None:
         list(read_appointment_window(lambda endpoint, params: {"oops": 1}, FIRST, LAST, 10))
 
 
+# --- adaptive page size (issue 16) ---------------------------------------------------------------------------------
+
+
+def asked(server: FakeAcuity, endpoint: str = "/appointments") -> list[int]:
+    return [params["max"] for name, params in server.requests if name == endpoint]
+
+
+def test_without_a_hint_one_request_at_the_ceiling_reads_a_window_that_fits() -> None:
+    server = FakeAcuity(spread(3000, FIRST, LAST))
+
+    rows, _, _ = read(server, 1000, expected=None)
+
+    assert len(rows) == 3000 and asked(server) == [DEFAULT_PAGE_CEILING]
+
+
+@pytest.mark.parametrize("count", [10_500, 25_000, 41_000])
+def test_a_window_larger_than_the_ceiling_takes_about_the_minimum_number_of_requests(count: int) -> None:
+    ceiling = 10_000
+    data = spread(count, date(2023, 1, 1), date(2025, 12, 31))
+    server = FakeAcuity(data)
+
+    rows, _, _ = read(server, 1000, ceiling, None, first=date(2023, 1, 1), last=date(2025, 12, 31))
+
+    assert len(rows) == count
+    minimum = -(-count // ceiling)
+    assert len(server.requests) <= max(minimum + 1, 1.1 * minimum)
+    assert max(asked(server)) == ceiling
+
+
+@pytest.mark.parametrize("growth", [1.0, 1.2, 3.0])
+def test_the_count_last_seen_sizes_the_first_request(growth: float) -> None:
+    """The daily case: last run's count (the account may have grown since) asks for about what is there."""
+    last_count = 2000
+    server = FakeAcuity(spread(int(last_count * growth), FIRST, LAST))
+
+    rows, _, _ = read(server, 100, expected=last_count)
+
+    assert len(rows) == int(last_count * growth)
+    assert last_count < asked(server)[0] <= last_count * 1.25 + 100
+    assert len(server.requests) == (1 if growth < 1.25 else 2), "a stale count costs one request, not a walk"
+
+
+def test_a_crowded_day_grows_max_until_it_fits_and_the_rest_follows() -> None:
+    crowded = [appointment(n, datetime(2025, 2, 1, 9, 0, tzinfo=UTC)) for n in range(1, 301)]
+    data = spread(200, FIRST, LAST) + [{**r, "id": 10_000 + r["id"]} for r in crowded]
+    server = FakeAcuity(data)
+
+    rows, _, _ = read(server, 10, ceiling=1000)
+
+    assert sorted(r["id"] for r in rows) == sorted(in_window(data))
+    sizes = asked(server)
+    assert sizes == sorted(sizes), "max never shrinks within a read"
+    assert len(server.requests) <= 10
+
+
+def test_a_day_fuller_than_the_ceiling_fails_in_one_line_instead_of_looping() -> None:
+    data = [appointment(n, datetime(2025, 2, 1, 9, 0, tzinfo=UTC)) for n in range(1, 101)]
+    server = FakeAcuity(data)
+
+    with pytest.raises(AcuityResponseError, match=r"^/appointments stays full at max=64 .*ACUITY_PAGE_CEILING$"):
+        read(server, 1, ceiling=64)
+    assert len(server.requests) <= 10
+
+
+def test_a_server_ignoring_min_date_beyond_the_ceiling_fails_in_one_line() -> None:
+    server = FakeAcuity(spread(300, FIRST, LAST), ignore_min_date=True)
+
+    with pytest.raises(AcuityResponseError, match="ACUITY_PAGE_CEILING"):
+        read(server, 10, ceiling=50)
+    assert len(server.requests) <= 100
+
+
+@pytest.mark.parametrize(("page_size", "ceiling"), [(0, 100), (-1, 100), (10, 0), (10, -5), (0, 0)])
+def test_sizes_that_cannot_grow_never_loop(page_size: int, ceiling: int) -> None:
+    """Settings are validated elsewhere; paging still clamps them to at least 1 and ends: complete or one line."""
+    data = spread(50, FIRST, LAST)
+    server = FakeAcuity(data, orders=[{"id": n} for n in range(50)])
+
+    try:
+        rows, _, _ = read(server, page_size, ceiling)
+        assert sorted(r["id"] for r in rows) == sorted(in_window(data))
+    except AcuityResponseError as error:
+        assert "\n" not in str(error) and ceiling <= 1
+    assert len(server.requests) <= (LAST - FIRST).days + 1 + 10
+    assert all(size >= 1 for size in asked(server))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_any_account_is_read_completely_or_fails_in_one_line_within_the_bound(seed: int) -> None:
+    rng = random.Random(1000 + seed)
+    data = spread(rng.randint(0, 3000), FIRST - timedelta(days=3), LAST + timedelta(days=3), seed)
+    crowd = rng.randint(0, 150)
+    data += [appointment(50_000 + n, datetime(2025, 2, 14, 18, 0, tzinfo=UTC)) for n in range(crowd)]
+    server = FakeAcuity(data)
+    ceiling = rng.choice([40, 200, 1000, DEFAULT_PAGE_CEILING])
+    expected = rng.choice([None, 0, len(data) // 2, len(data), len(data) * 3])
+
+    try:
+        rows, _, _ = read(server, rng.choice([1, 10, 100]), ceiling, expected)
+    except AcuityResponseError as error:
+        assert ceiling < crowd and "ACUITY_PAGE_CEILING" in str(error)
+    else:
+        assert sorted(r["id"] for r in rows) == sorted(in_window(data))
+    assert len(server.requests) <= (LAST - FIRST).days + 1 + ceiling.bit_length() + 1
+    assert asked(server) == sorted(asked(server)) and max(asked(server)) <= ceiling
+
+
 # --- orders ----------------------------------------------------------------------------------------------------------
 
 
@@ -224,14 +349,37 @@ def test_orders_are_returned_as_sent_junk_included() -> None:
     orders = [{"id": n} for n in range(30)] + [None, "x"]
     server = FakeAcuity([], orders=orders)
 
-    assert read_all_orders(server, 7) == orders
+    assert read_all_orders(server, 7, page_ceiling=100) == orders
 
 
-@pytest.mark.parametrize("first_size", [0, -1])
-def test_a_max_that_cannot_grow_never_loops(first_size: int) -> None:
-    server = FakeAcuity(spread(50, FIRST, LAST), orders=[{"id": n} for n in range(50)])
+@pytest.mark.parametrize(
+    ("expected", "ceiling", "sizes"),
+    [
+        (None, DEFAULT_PAGE_CEILING, [DEFAULT_PAGE_CEILING]),  # nothing known: one request at the ceiling
+        (480, DEFAULT_PAGE_CEILING, [700]),  # last run's count with a margin: one request
+        (100, DEFAULT_PAGE_CEILING, [225, DEFAULT_PAGE_CEILING]),  # stale count: full, then the ceiling
+        (100, 600, [225, 600]),
+    ],
+)
+def test_orders_take_one_request_usually_and_two_at_most(expected: int | None, ceiling: int, sizes: list[int]) -> None:
+    server = FakeAcuity([], orders=[{"id": n} for n in range(500)])
 
-    assert len(read_all_orders(server, first_size)) == 50
-    rows, _, _ = read(server, first_size)
-    assert len(rows) == 50
-    assert len(server.requests) < 30
+    orders = read_all_orders(server, 100, expected=expected, page_ceiling=ceiling)
+
+    assert len(orders) == 500 and asked(server, "/orders") == sizes
+
+
+def test_orders_full_at_the_ceiling_fail_in_one_line() -> None:
+    server = FakeAcuity([], orders=[{"id": n} for n in range(500)])
+
+    with pytest.raises(AcuityResponseError, match=r"^/orders returned a full answer at max=400.*ACUITY_PAGE_CEILING$"):
+        read_all_orders(server, 100, page_ceiling=400)
+    assert asked(server, "/orders") == [400]
+
+
+@pytest.mark.parametrize("page_size", [0, -1])
+def test_an_orders_max_that_cannot_grow_never_loops(page_size: int) -> None:
+    server = FakeAcuity([], orders=[{"id": n} for n in range(50)])
+
+    assert len(read_all_orders(server, page_size, expected=0, page_ceiling=100)) == 50
+    assert asked(server, "/orders") == [1, 100]
