@@ -189,7 +189,16 @@ def sync_tenant(
         me = client.get(ENDPOINTS["account"])
         check_account(state, me, tenant, where)
         window = result.window = choose_window(state, settings)
-        source = acuity_source(client, tenant.tenant_id, window, settings.page_size, result.counts, run_id, me=me)
+        source = acuity_source(
+            client,
+            tenant.tenant_id,
+            window,
+            settings.page_size,
+            result.counts,
+            run_id,
+            me=me,
+            page_ceiling=settings.page_ceiling,
+        )
         info = pipeline.run(source, loader_file_format=loader_file_format)
         load_id = info.loads_ids[-1] if info.loads_ids else None
         result.status = "success"

@@ -19,7 +19,7 @@ import dlt
 from dlt.sources import DltResource
 
 from extract.client import AcuityClient
-from extract.paging import read_all_orders, read_appointment_window
+from extract.paging import DEFAULT_PAGE_CEILING, read_all_orders, read_appointment_window
 from extract.validate import Issue, record_issues, rejected_row
 
 
@@ -97,6 +97,7 @@ RESOURCES = tuple(ENDPOINTS)
 # Keys of this source's dlt state; the resources below are the only writers, ``SourceState`` the only reader.
 _BACKFILLED_FROM = "appointments_backfilled_from"
 _ORDERS_LAST_COUNT = "orders_last_count"
+_APPOINTMENTS_LAST_COUNT = "appointments_last_count"
 _ACCOUNT = "account"
 
 
@@ -214,12 +215,14 @@ def acuity_source(
     counts: SyncCounts | None = None,
     run_id: str = "",
     me: dict[str, Any] | None = None,
+    page_ceiling: int = DEFAULT_PAGE_CEILING,
 ) -> list[DltResource]:
     """Clients, appointments, orders, appointment types, calendars and the account of one Acuity tenant.
 
     ``counts`` (optional) receives the rows read per resource and the records set aside, for the run row; ``run_id``
     tags the rows of ``rejected_records``; ``me`` is the ``/me`` answer when the caller already read it (to check
-    which account the credentials reach before anything loads).
+    which account the credentials reach before anything loads). ``page_size`` is the smallest ``max`` asked and
+    ``page_ceiling`` the largest (``extract.paging``).
     """
     schema = dlt.current.source_schema()
     schema.remove_type_detection("iso_timestamp")  # keep Acuity's strings; staging parses them
@@ -244,9 +247,23 @@ def acuity_source(
     def appointments() -> Iterator[Any]:
         """Every appointment in the window, canceled ones included (``showall``), read until complete."""
         screen = _Screen("appointments", tenant_id, run_id, counts)
-        duplicates: list[dict[str, Any]] = []
+        duplicates: list[Any] = []
+        outside: list[Any] = []
         batch: list[dict[str, Any]] = []
-        for row in read_appointment_window(client.get, window.first, window.last, page_size, duplicates):
+        state = dlt.current.source_state()  # only the extract-time state is persisted with the load
+        expected = state.get(_APPOINTMENTS_LAST_COUNT)  # sizes the first `max`: one request is the usual case
+        read = 0
+        for row in read_appointment_window(
+            client.get,
+            window.first,
+            window.last,
+            page_size,
+            duplicates,
+            outside,
+            expected=expected,
+            page_ceiling=page_ceiling,
+        ):
+            read += 1
             counts.fetched["appointments"] += 1
             if screen.keep(row):
                 row["tenant_id"] = tenant_id
@@ -257,8 +274,10 @@ def acuity_source(
         yield batch
         for row in duplicates:
             screen.reject(row, Issue("duplicate_id_in_response", "deduplicated"))
+        for row in outside:  # dated outside the window this run asked for: never silently dropped
+            screen.reject(row, Issue("outside_requested_window", "skipped"))
         yield from screen.drain()
-        state = dlt.current.source_state()  # only the extract-time state is persisted with the load
+        state[_APPOINTMENTS_LAST_COUNT] = read
         previous = state.get(_BACKFILLED_FROM)
         state[_BACKFILLED_FROM] = min(filter(None, [previous, window.first.isoformat()]))
 
@@ -266,8 +285,8 @@ def acuity_source(
     def orders() -> Iterator[Any]:
         """All orders; the first ``max`` tried is sized from the last run's count so one request usually does."""
         state = dlt.current.source_state()
-        expected = int(state.get(_ORDERS_LAST_COUNT, 0) * 1.2) + 1
-        rows = read_all_orders(client.get, max(page_size, expected))
+        expected = state.get(_ORDERS_LAST_COUNT)
+        rows = read_all_orders(client.get, page_size, expected=expected, page_ceiling=page_ceiling)
         state[_ORDERS_LAST_COUNT] = len(rows)
         counts.fetched["orders"] += len(rows)
         screen = _Screen("orders", tenant_id, run_id, counts)
