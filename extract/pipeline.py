@@ -145,6 +145,8 @@ def check_account(state: SourceState, me: Any, tenant: Tenant, warehouse: str) -
     Mixing two accounts under one tenant id would silently merge their histories (and skip the new account's backfill,
     since the tenant looks backfilled already). The first sync records the account; later ones must match it.
     """
+    if not isinstance(me, dict):
+        raise AcuityResponseError(f"GET /me answered {type(me).__name__} where the account object was expected")
     account_id, host = account_identity(me, tenant.base_url)
     if account_id is None:
         raise AcuityResponseError(
@@ -243,13 +245,17 @@ def sync_tenant(
     return result
 
 
+_TIME_REASONS = ("missing_datetime", "invalid_datetime", "datetime_out_of_range")
+
+
 def _rejection_counts(counts: SyncCounts) -> dict[str, int]:
-    """Quarantine counts for the run row (reasons as ``extract.validate`` names them)."""
+    """Quarantine counts for the run row: every appointment set aside is in exactly one of the first two columns, so
+    fetched = loaded + rejected_time + rejected_invalid (reasons as ``extract.validate`` and the source name them)."""
+    skipped_appointments = counts.set_aside("appointments", "skipped")
+    rejected_time = counts.set_aside("appointments", "skipped", _TIME_REASONS)
     return {
-        "appointments_rejected_time": counts.set_aside(
-            "appointments", "skipped", ("missing_datetime", "invalid_datetime")
-        ),
-        "appointments_rejected_invalid": counts.set_aside("appointments", "skipped", ("missing_id",)),
+        "appointments_rejected_time": rejected_time,
+        "appointments_rejected_invalid": skipped_appointments - rejected_time,
         "records_skipped": counts.set_aside(action="skipped"),
         "records_flagged": counts.set_aside(action="kept"),
         "records_deduplicated": counts.set_aside(action="deduplicated"),

@@ -19,6 +19,7 @@ import dlt
 from dlt.sources import DltResource
 
 from extract.client import AcuityClient
+from extract.errors import AcuityResponseError
 from extract.paging import DEFAULT_PAGE_CEILING, read_all_orders, read_appointment_window
 from extract.validate import Issue, record_issues, rejected_row
 
@@ -183,17 +184,28 @@ def _stamped(rows: list[dict[str, Any]], tenant_id: str) -> list[dict[str, Any]]
 
 
 class _Screen:
-    """Splits one resource's rows into loadable rows and ``rejected_records`` rows, counting both by reason."""
+    """Splits one resource's records into loadable rows and ``rejected_records`` rows, counting both by reason.
+
+    The conservation law holds per record handed to ``keep``: it is loaded (True), or quarantined (False) with
+    exactly one ``skipped`` row; a loaded record may also carry ``kept`` rows, one per flagged field. So a
+    resource's fetched count = its loaded records + its ``<resource>_skipped_*`` counts. Never raises on a record.
+    """
 
     def __init__(self, resource: str, tenant_id: str, run_id: str, counts: SyncCounts) -> None:
         self.resource, self.tenant_id, self.run_id, self.counts = resource, tenant_id, run_id, counts
         self.rejected: list[dict[str, Any]] = []
 
-    def keep(self, row: dict[str, Any]) -> bool:
+    def keep(self, row: Any) -> bool:
         issues = record_issues(self.resource, row)
+        if not issues:
+            return True
         for issue in issues:
             self.reject(row, issue)
-        return not any(issue.skips for issue in issues)
+        return not issues[0].skips  # record_issues gives one skipping issue, or only kept ones
+
+    def kept(self, rows: list[Any]) -> list[dict[str, Any]]:
+        """The records of one answer that load (flagged ones included), in order."""
+        return [row for row in rows if self.keep(row)]
 
     def reject(self, row: Any, issue: Issue) -> None:
         self.counts.issues[self.resource, issue.action, issue.reason] += 1
@@ -229,10 +241,16 @@ def acuity_source(
     counts = counts if counts is not None else SyncCounts()
     tenant_scope = _scd2(_tenant_sql(tenant_id))
 
-    def whole_list(name: str) -> Iterator[list[dict[str, Any]]]:
-        rows = client.get(ENDPOINTS[name])
+    def whole_list(name: str) -> Iterator[Any]:
+        """An endpoint without paging, read whole; each record loads, loads flagged, or is quarantined."""
+        endpoint = ENDPOINTS[name]
+        rows = client.get(endpoint)
+        if not isinstance(rows, list):  # AcuityClient guarantees a list; say so in one line if anything else did not
+            raise AcuityResponseError(f"GET {endpoint} answered {type(rows).__name__} where a list was expected")
         counts.fetched[name] += len(rows)
-        yield _stamped(rows, tenant_id)
+        screen = _Screen(name, tenant_id, run_id, counts)
+        yield _stamped(screen.kept(rows), tenant_id)
+        yield from screen.drain()
 
     @dlt.resource(name="clients", write_disposition=tenant_scope, columns=CLIENT_COLUMNS)
     def clients() -> Iterator[list[dict[str, Any]]]:

@@ -1,23 +1,90 @@
 """Record checks at the door: bad records are never fatal and never silent.
 
-A record the raw layer cannot place (no id, no usable start time) is quarantined: it goes to ``rejected_records``
-with its payload and the reason, instead of its own table. A record that loads fine but carries a bad value (a
-non-numeric price, an unknown time zone) loads as usual and is also listed there, action ``kept``, so an analyst can
-find and fix it in Acuity. Duplicates of an id within one read keep the first copy and are listed as ``deduplicated``.
+The conservation law: every record an endpoint returned is loaded, loaded and flagged, or quarantined, and counted.
+
+- Quarantined (action ``skipped``): a record the raw layer cannot hold or place — an element that is not a JSON
+  object, no usable id, no usable start time (missing, unparseable, or a year no appointment can have), or a value
+  no warehouse column can store (an integer beyond 64 bits, text with a lone UTF-16 surrogate). It goes to
+  ``rejected_records`` with its payload and ONE reason (the most serious), instead of its own table.
+- Flagged (action ``kept``): a record that loads but carries a value its column cannot hold as Acuity meant it —
+  money that is not a number or is beyond ``decimal(14, 2)``, a boolean/id field of another type (dlt would put it
+  in a variant column that staging does not read), an unknown time zone. It loads as usual and is listed once per
+  bad field, so an analyst can find and fix it in Acuity; staging treats it conservatively (a non-boolean
+  ``canceled`` counts as canceled).
+- Duplicates of an id within one response keep the first copy; the others are listed as ``deduplicated``.
+
+Reasons name the field: ``invalid_bool_canceled``, ``money_out_of_range_price``, ``int_out_of_range_calendarID``.
+Nothing here raises on any JSON value: the checks run on whatever the server sent.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
-_MONEY = re.compile(r"^-?\d+(\.\d+)?$")
-MONEY_FIELDS = {"appointments": ("price", "priceSold", "amountPaid"), "orders": ("total",)}
+import orjson
+
+_MONEY = re.compile(r"^(-?\d+)(\.\d+)?$")
+_ORDER_TIME = re.compile(r"^ *(\d{4})-\d{2}-\d{2} \d{2}:\d{2} *$")
+# decimal(14, 2) holds |value| <= 999,999,999,999.99; a value that rounds past it would not cast
+MONEY_LIMIT = Decimal("999999999999.995")
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# Acuity went live in 2006 and books at most a few years ahead: a start outside these years is a broken record,
+# and inside them every UTC conversion (offsets of -12..+14 h) stays within what datetime can represent.
+PLAUSIBLE_YEARS = range(1900, 2200)
+RECORD_ID_CHARS = 100  # a record id longer than this is shown cut: it is a broken id, and the payload has it whole
+
+# What each field must be, per resource (Acuity's field names). Kinds: id (required int), int, bool, money, text,
+# start (the appointment's required start), datetime (optional ISO timestamp with offset), zone, order_time.
+_PERSON = {name: "text" for name in ("firstName", "lastName", "email", "phone", "notes")}
+FIELDS: dict[str, dict[str, str]] = {
+    "appointments": {
+        "id": "id",
+        "datetime": "start",
+        "datetimeCreated": "datetime",
+        **_PERSON,
+        "appointmentTypeID": "int",
+        "calendarID": "int",
+        "classID": "int",
+        "subCalendarID": "int",
+        "canceled": "bool",
+        "noShow": "bool",
+        "price": "money",
+        "priceSold": "money",
+        "amountPaid": "money",
+        "calendarTimezone": "zone",
+        **{name: "text" for name in ("paid", "type", "category", "duration", "calendar", "timezone", "location")},
+    },
+    "orders": {
+        "id": "id",
+        **_PERSON,
+        "total": "money",
+        "time": "order_time",
+        "status": "text",
+        "title": "text",
+    },
+    "clients": dict(_PERSON),
+    "appointment_types": {
+        "id": "id",
+        "name": "text",
+        "category": "text",
+        "duration": "int",
+        "classSize": "int",
+        "price": "money",
+        "active": "bool",
+    },
+    "calendars": {"id": "id", "name": "text", "timezone": "zone", "location": "text", "email": "text"},
+    "account": {"id": "id", "name": "text", "email": "text", "timezone": "zone", "currency": "text"},
+}
+MONEY_FIELDS = {resource: tuple(n for n, k in fields.items() if k == "money") for resource, fields in FIELDS.items()}
 
 
 @dataclass(frozen=True)
@@ -35,44 +102,218 @@ def _known_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
+def parse_start(value: Any) -> datetime | None:
+    """An appointment's ``datetime`` as an aware datetime, or None when it is not a usable start time.
+
+    Never raises: a year outside PLAUSIBLE_YEARS (0001, 9999) is None, so converting the result to UTC (or moving
+    it by a day) cannot overflow. Paging can use it to move its cursor.
+    """
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None or parsed.year not in PLAUSIBLE_YEARS:
+        return None
+    return parsed
+
+
+def start_instant(value: Any) -> datetime | None:
+    """The start in UTC (see parse_start); never raises."""
+    parsed = parse_start(value)
+    return parsed.astimezone(UTC) if parsed is not None else None
+
+
 def start_time_issue(row: dict[str, Any]) -> Issue | None:
     value = row.get("datetime")
-    if value in (None, ""):
+    if value is None or value == "":
         return Issue("missing_datetime", "skipped")
+    if parse_start(value) is not None:
+        return None
     try:
-        parsed = datetime.fromisoformat(str(value))
+        year = datetime.fromisoformat(value).year if isinstance(value, str) else None
     except ValueError:
-        return Issue("invalid_datetime", "skipped")
-    return None if parsed.tzinfo is not None else Issue("invalid_datetime", "skipped")
+        year = None
+    if year is not None and year not in PLAUSIBLE_YEARS:
+        return Issue("datetime_out_of_range", "skipped")
+    return Issue("invalid_datetime", "skipped")
 
 
-def record_issues(resource: str, row: dict[str, Any]) -> list[Issue]:
-    """Everything wrong with one appointment or order, most serious first."""
+def record_issues(resource: str, row: Any) -> list[Issue]:
+    """What is wrong with one record: one ``skipped`` issue when it cannot load, else its ``kept`` flags.
+
+    Runs for every record of every sync (~4 µs for an appointment), so the common case is a few type checks.
+    """
+    if not isinstance(row, dict):
+        return [Issue("not_an_object", "skipped")]
+    if (unloadable := _unloadable(row)) is not None:
+        return [unloadable]
+    spec = _spec(resource)
+    if spec.has_id and (bad_id := _id_issue(row.get("id"))) is not None:
+        return [bad_id]
+    if spec.has_start and (start := start_time_issue(row)) is not None:
+        return [start]
     issues = []
-    if not isinstance(row.get("id"), int) or isinstance(row.get("id"), bool):
-        issues.append(Issue("missing_id", "skipped"))
-    if resource == "appointments":
-        if (start := start_time_issue(row)) is not None:
-            issues.append(start)
-        zone = row.get("calendarTimezone")
-        if zone and zone not in _known_zones():
-            issues.append(Issue("unknown_timezone", "kept"))
-    for name in MONEY_FIELDS.get(resource, ()):
-        value = row.get(name)
-        if value not in (None, "") and not _MONEY.match(str(value).strip()):
-            issues.append(Issue(f"invalid_money_{name}", "kept"))
+    get = row.get
+    for name, expected in spec.typed:
+        value = get(name)
+        if value is not None and type(value) is not expected:
+            issues.append(Issue(f"{_TYPE_REASONS[expected]}_{name}", "kept"))
+    for name, check in spec.checked:
+        value = get(name)
+        if value is not None and (reason := check(value)) is not None:
+            # one time zone field per resource: its reason needs no field name (and keeps its historical name)
+            issues.append(Issue(reason if reason == "unknown_timezone" else f"{reason}_{name}", "kept"))
     return issues
 
 
+def _id_issue(value: Any) -> Issue | None:
+    if value is None:
+        return Issue("missing_id", "skipped")
+    if type(value) is not int:
+        return Issue("invalid_id", "skipped")
+    return None
+
+
+# A value of another type than these lands elsewhere than its declared column: dlt puts a non-boolean `canceled`
+# or a non-integer id in a variant column (`canceled__v_text`) that staging reads only where it says so, and
+# stores a non-finite number in a text column as NULL. int64 range is guaranteed by _unloadable.
+_TYPED = {"text": str, "int": int, "bool": bool}
+_TYPE_REASONS: dict[type, str] = {str: "invalid_text", int: "invalid_int", bool: "invalid_bool"}
+
+
+def _zone(value: Any) -> str | None:
+    if type(value) is not str:
+        return "invalid_text"
+    return None if not value or value in _known_zones() else "unknown_timezone"
+
+
+def _money(value: Any) -> str | None:
+    """Money is a decimal string (``"120.50"``); a JSON number is accepted as what dlt stores: its ``str``."""
+    kind = type(value)
+    if kind is float and not math.isfinite(value):
+        return "money_out_of_range"
+    if kind is not str and kind is not int and kind is not float:
+        return "invalid_money"
+    text = value.strip() if kind is str else str(value)
+    match = _MONEY.match(text)
+    if match is None:
+        return None if not text else "invalid_money"
+    if len(match.group(1)) <= 12:  # at most 11 integer digits (and a sign): far inside the limit
+        return None
+    return "money_out_of_range" if abs(Decimal(text)) >= MONEY_LIMIT else None
+
+
+def _datetime(value: Any) -> str | None:
+    if value == "":
+        return None
+    return None if parse_start(value) is not None else "invalid_datetime"
+
+
+def _order_time(value: Any) -> str | None:
+    match = _ORDER_TIME.match(value) if type(value) is str else None
+    if match is None:
+        return None if value == "" else "invalid_datetime"
+    return None if int(match.group(1)) in PLAUSIBLE_YEARS else "invalid_datetime"
+
+
+_CHECKS: dict[str, Callable[[Any], str | None]] = {
+    "money": _money,
+    "datetime": _datetime,
+    "zone": _zone,
+    "order_time": _order_time,
+}
+
+
+@dataclass(frozen=True)
+class _Spec:
+    has_id: bool
+    has_start: bool
+    typed: tuple[tuple[str, type], ...]
+    checked: tuple[tuple[str, Callable[[Any], str | None]], ...]
+
+
+@cache
+def _spec(resource: str) -> _Spec:
+    fields = FIELDS.get(resource, {})
+    return _Spec(
+        has_id=fields.get("id") == "id",
+        has_start=fields.get("datetime") == "start",
+        typed=tuple((name, _TYPED[kind]) for name, kind in fields.items() if kind in _TYPED),
+        checked=tuple((name, _CHECKS[kind]) for name, kind in fields.items() if kind in _CHECKS),
+    )
+
+
+def _unloadable(row: dict[str, Any]) -> Issue | None:
+    """A value nothing downstream can store, anywhere in the record: an int beyond 64 bits, a lone surrogate, or
+    nesting deeper than dlt's JSON writer (orjson) accepts.
+
+    Serialising with orjson is the fast screen (~1 µs a record; a full Python walk costs ten times that): it refuses
+    exactly these, plus ints beyond 53 bits, which the walk then clears or names.
+    """
+    try:
+        orjson.dumps(row, option=orjson.OPT_STRICT_INTEGER)
+        return None
+    except TypeError as exc:
+        refusal = str(exc)
+    try:
+        for name, value in row.items():
+            if (reason := _exotic(name) or _exotic(value)) is not None:
+                return Issue(f"{reason}_{_printable(name)}", "skipped")
+    except RecursionError:
+        return Issue("nested_too_deep", "skipped")
+    if "Recursion" in refusal:
+        return Issue("nested_too_deep", "skipped")
+    return None
+
+
+def _exotic(value: Any) -> str | None:
+    """Why ``value`` (or anything inside it) cannot be stored, or None."""
+    if type(value) is str:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "invalid_unicode"
+        return None
+    if type(value) is int:
+        return None if INT64_MIN <= value <= INT64_MAX else "int_out_of_range"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if (reason := _exotic(key) or _exotic(item)) is not None:
+                return reason
+    elif isinstance(value, list):
+        for item in value:
+            if (reason := _exotic(item)) is not None:
+                return reason
+    return None
+
+
+def _printable(text: Any) -> str:
+    """Text safe for any column: a lone surrogate becomes its escape, an overlong value is cut."""
+    shown = str(text).encode("utf-8", "backslashreplace").decode("utf-8")
+    return shown if len(shown) <= RECORD_ID_CHARS else shown[:RECORD_ID_CHARS] + "…"
+
+
 def rejected_row(tenant_id: str, run_id: str, resource: str, row: Any, issue: Issue) -> dict[str, Any]:
-    """One ``rejected_records`` row: what, why, what we did, and the payload exactly as received."""
+    """One ``rejected_records`` row: what, why, what we did, and the payload exactly as received.
+
+    The payload is JSON with non-ASCII escaped, so any value (a lone surrogate, 1e309 read as infinity) is stored.
+    """
     record_id = row.get("id") if isinstance(row, dict) else None
     return {
         "tenant_id": tenant_id,
         "run_id": run_id,
         "resource": resource,
-        "record_id": str(record_id) if record_id is not None else None,
+        "record_id": _printable(record_id) if record_id is not None else None,
         "reason": issue.reason,
         "action": issue.action,
-        "payload": json.dumps(row, sort_keys=True, default=str),
+        "payload": _payload(row),
     }
+
+
+def _payload(row: Any) -> str:
+    try:
+        return json.dumps(row, sort_keys=True, default=str)
+    except RecursionError:  # nesting deeper than Python's stack; the reason says so
+        return json.dumps({"unserialisable_payload": "nested deeper than Python's recursion limit"})
