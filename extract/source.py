@@ -292,6 +292,7 @@ def acuity_source(
         yield batch
         for row in duplicates:
             screen.reject(row, Issue("duplicate_id_in_response", "deduplicated"))
+        counts.fetched["appointments"] += len(outside)  # sent, so counted: fetched = loaded + set aside
         for row in outside:  # dated outside the window this run asked for: never silently dropped
             screen.reject(row, Issue("outside_requested_window", "skipped"))
         yield from screen.drain()
