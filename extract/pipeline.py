@@ -12,7 +12,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +26,13 @@ from extract.source import (
     ENDPOINTS,
     RESOURCES,
     AppointmentWindow,
+    DateSpan,
+    ReconcileRead,
     SourceState,
     SyncCounts,
     account_identity,
     acuity_source,
+    read_reconcile_slice,
 )
 
 RAW_DATASET = "raw_acuity"
@@ -53,6 +56,11 @@ SYNC_RUN_COLUMNS: dict[str, Any] = {
     **{f"fetched_{name}": {"data_type": "bigint"} for name in RESOURCES},
     **{name: {"data_type": "bigint"} for name in ("appointments_rejected_time", "appointments_rejected_invalid")},
     **{name: {"data_type": "bigint"} for name in ("records_skipped", "records_flagged", "records_deduplicated")},
+    # the slice of older history this run reconciled (issue: Acuity has no "modified since") and what it found
+    "reconcile_first": {"data_type": "date"},
+    "reconcile_last": {"data_type": "date"},
+    "reconcile_status": {"data_type": "text"},
+    **{f"reconcile_{name}": {"data_type": "bigint"} for name in ("requests", "added", "changed", "retired")},
 }
 
 
@@ -71,6 +79,7 @@ class SyncResult:
     seconds: dict[str, float] = field(default_factory=dict)
     error: str | None = None
     recovered: str | None = None  # what was done about a load an earlier, killed run left pending
+    reconcile: ReconcileRead | None = None  # the slice of older history re-read, when there was one
 
     @property
     def fetched(self) -> Counter[str]:
@@ -99,6 +108,49 @@ def choose_window(state: SourceState, settings: SyncSettings) -> AppointmentWind
     else:
         first = max(settings.live_first, backfilled_from)
     return AppointmentWindow(first=first, last=settings.horizon)
+
+
+def choose_reconcile_span(state: SourceState, settings: SyncSettings, window: AppointmentWindow) -> DateSpan | None:
+    """The slice of history older than the live window that this run re-reads, in rotation.
+
+    History is [backfilled-from, live window's first date); cut in ``reconcile_runs`` slices, every date of it is
+    re-read at least once every ``reconcile_runs`` runs. The position is the tenant's dlt state, committed with the
+    load, so a killed run's slice is read again by the next run. A backfilling run reads all history anyway: none.
+    """
+    if state.backfilled_from is None or window.first <= state.backfilled_from:
+        return None
+    history = DateSpan(max(settings.since, state.backfilled_from), window.first - timedelta(days=1))
+    days = (history.last - history.first).days + 1
+    if days <= 0:
+        return None
+    length = -(-days // settings.reconcile_runs)  # ceiling division
+    start = state.reconcile_next
+    if start is None or not history.first <= start <= history.last:
+        start = history.first
+    return DateSpan(start, min(start + timedelta(days=length - 1), history.last))
+
+
+def _current_versions(pipeline: dlt.Pipeline, tenant_id: str, span: DateSpan) -> dict[Any, str]:
+    """Each appointment dated in ``span`` and the hash of its current version (dlt's scd2 row hash, ``_dlt_id``)."""
+    try:
+        with pipeline.sql_client() as sql:
+            table = sql.make_qualified_table_name("appointments")
+            rows = sql.execute_sql(
+                f"select id, _dlt_id from {table} where tenant_id = %s and _dlt_valid_to is null and {span.sql()}",
+                tenant_id,
+            )
+    except Exception:  # no appointments table yet
+        return {}
+    return dict(rows or [])
+
+
+def reconcile_changes(before: dict[Any, str], after: dict[Any, str]) -> dict[str, int]:
+    """What reconciling a slice changed: records added, changed (a new version) and retired (gone from Acuity)."""
+    return {
+        "reconcile_added": len(after.keys() - before.keys()),
+        "reconcile_changed": sum(1 for key in after.keys() & before.keys() if after[key] != before[key]),
+        "reconcile_retired": len(before.keys() - after.keys()),
+    }
 
 
 def finish_pending_load(pipeline: dlt.Pipeline) -> str | None:
@@ -182,6 +234,7 @@ def sync_tenant(
     window = AppointmentWindow(settings.since, settings.horizon)
     result = SyncResult(tenant.tenant_id, run_id, "failed", window)
     load_id = None
+    reconcile_row: dict[str, Any] = {}
     try:
         result.recovered = finish_pending_load(pipeline)
         if result.recovered:
@@ -191,6 +244,22 @@ def sync_tenant(
         me = client.get(ENDPOINTS["account"])
         check_account(state, me, tenant, where)
         window = result.window = choose_window(state, settings)
+        span = choose_reconcile_span(state, settings, window)
+        if span is not None:
+            before = _current_versions(pipeline, tenant.tenant_id, span)
+            result.reconcile = read_reconcile_slice(
+                client, span, settings.page_size, settings.page_ceiling, settings.reconcile_budget
+            )
+            reconcile_row.update(reconcile_first=span.first, reconcile_last=span.last)
+            if result.reconcile is None:
+                reconcile_row["reconcile_status"] = "over_budget"
+                log(
+                    f"  tenant {tenant.tenant_id}: reconciling {span.first}..{span.last} needs more than"
+                    f" {settings.reconcile_budget} requests; raise ACUITY_RECONCILE_BUDGET or ACUITY_RECONCILE_RUNS"
+                )
+            else:
+                window = result.window = dataclasses.replace(window, reconcile=span)
+                reconcile_row.update(reconcile_status="done", reconcile_requests=result.reconcile.requests)
         source = acuity_source(
             client,
             tenant.tenant_id,
@@ -200,10 +269,13 @@ def sync_tenant(
             run_id,
             me=me,
             page_ceiling=settings.page_ceiling,
+            reconcile=result.reconcile,
         )
         info = pipeline.run(source, loader_file_format=loader_file_format)
         load_id = info.loads_ids[-1] if info.loads_ids else None
         result.status = "success"
+        if window.reconcile is not None:
+            reconcile_row.update(reconcile_changes(before, _current_versions(pipeline, tenant.tenant_id, span)))
     except AcuityAccountMismatchError as exc:  # the history belongs to another account: not even a run row is written
         result.error = str(exc)
         return result
@@ -236,6 +308,7 @@ def sync_tenant(
         **{f"fetched_{name}": counts.fetched.get(name, 0) for name in RESOURCES},
         **_rejection_counts(counts),
         **{f"{step}_seconds": result.seconds.get(step) for step in _STEPS},
+        **reconcile_row,
     }
     try:
         pipeline.run([row], table_name="sync_runs", write_disposition="append", columns=SYNC_RUN_COLUMNS)

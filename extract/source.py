@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -100,6 +100,7 @@ _BACKFILLED_FROM = "appointments_backfilled_from"
 _ORDERS_LAST_COUNT = "orders_last_count"
 _APPOINTMENTS_LAST_COUNT = "appointments_last_count"
 _ACCOUNT = "account"
+_RECONCILE_NEXT = "reconcile_next"
 
 
 @dataclass(frozen=True)
@@ -108,11 +109,13 @@ class SourceState:
 
     ``account_id``/``api_host``: which Acuity account this tenant's history belongs to, recorded by its first sync.
     ``backfilled_from``: the earliest date whose appointments were read in full.
+    ``reconcile_next``: the first date of the next slice of history to reconcile.
     """
 
     backfilled_from: date | None = None
     account_id: str | None = None
     api_host: str | None = None
+    reconcile_next: date | None = None
 
     @classmethod
     def of(cls, sources_state: dict[str, Any]) -> SourceState:
@@ -124,6 +127,7 @@ class SourceState:
             backfilled_from=date.fromisoformat(backfilled) if backfilled else None,
             account_id=account.get("id"),
             api_host=account.get("host"),
+            reconcile_next=date.fromisoformat(state[_RECONCILE_NEXT]) if state.get(_RECONCILE_NEXT) else None,
         )
 
 
@@ -153,18 +157,75 @@ class SyncCounts:
 
 
 @dataclass(frozen=True)
-class AppointmentWindow:
-    """Local dates [first, last] whose appointments this run re-reads completely."""
+class DateSpan:
+    """Local dates [first, last]."""
 
     first: date
     last: date
 
-    def scope_sql(self, tenant_id: str) -> str:
-        """The raw rows this read is authoritative for (``datetime`` starts with the local ISO date)."""
+    def sql(self) -> str:
+        """Raw appointments dated in this span (``datetime`` starts with the local ISO date)."""
         return (
-            f"{_tenant_sql(tenant_id)} and substr(\"datetime\", 1, 10) >= '{self.first.isoformat()}'"
+            f"substr(\"datetime\", 1, 10) >= '{self.first.isoformat()}'"
             f" and substr(\"datetime\", 1, 10) <= '{self.last.isoformat()}'"
         )
+
+
+@dataclass(frozen=True)
+class AppointmentWindow:
+    """Local dates [first, last] whose appointments this run re-reads completely, and the slice of older history it
+    reconciles (``reconcile``; see ``ReconcileRead``)."""
+
+    first: date
+    last: date
+    reconcile: DateSpan | None = None
+
+    def scope_sql(self, tenant_id: str) -> str:
+        """The raw rows this run is authoritative for: scd2 retires only rows inside it."""
+        spans = [DateSpan(self.first, self.last), *([self.reconcile] if self.reconcile else [])]
+        return f"{_tenant_sql(tenant_id)} and (" + " or ".join(f"({span.sql()})" for span in spans) + ")"
+
+
+@dataclass
+class ReconcileRead:
+    """One slice of history older than the live window, read in full before the load (so its cost is known).
+
+    Acuity has no "modified since": an edit, cancellation or deletion of an old appointment is only seen by reading
+    its date again. Each run re-reads one slice, in rotation (``SourceState.reconcile_next``), within a request budget.
+    """
+
+    span: DateSpan
+    rows: list[Any] = field(default_factory=list)
+    duplicates: list[Any] = field(default_factory=list)
+    outside: list[Any] = field(default_factory=list)
+    requests: int = 0
+
+
+class _OverBudget(Exception):
+    pass
+
+
+def read_reconcile_slice(
+    client: AcuityClient, span: DateSpan, page_size: int, page_ceiling: int, budget: int
+) -> ReconcileRead | None:
+    """The slice's appointments, or None when reading it completely would take more than ``budget`` requests."""
+    read = ReconcileRead(span)
+
+    def fetch(endpoint: str, params: dict[str, Any]) -> Any:
+        if read.requests >= budget:
+            raise _OverBudget
+        read.requests += 1
+        return client.get(endpoint, params)
+
+    try:
+        read.rows = list(
+            read_appointment_window(
+                fetch, span.first, span.last, page_size, read.duplicates, read.outside, page_ceiling=page_ceiling
+            )
+        )
+    except _OverBudget:
+        return None
+    return read
 
 
 def _tenant_sql(tenant_id: str) -> str:
@@ -228,13 +289,15 @@ def acuity_source(
     run_id: str = "",
     me: dict[str, Any] | None = None,
     page_ceiling: int = DEFAULT_PAGE_CEILING,
+    reconcile: ReconcileRead | None = None,
 ) -> list[DltResource]:
     """Clients, appointments, orders, appointment types, calendars and the account of one Acuity tenant.
 
     ``counts`` (optional) receives the rows read per resource and the records set aside, for the run row; ``run_id``
     tags the rows of ``rejected_records``; ``me`` is the ``/me`` answer when the caller already read it (to check
     which account the credentials reach before anything loads). ``page_size`` is the smallest ``max`` asked and
-    ``page_ceiling`` the largest (``extract.paging``).
+    ``page_ceiling`` the largest (``extract.paging``). ``reconcile``: the slice of older history read for this run,
+    loaded with the live window under the same scd2 scope (``window.reconcile`` must name its span).
     """
     schema = dlt.current.source_schema()
     schema.remove_type_detection("iso_timestamp")  # keep Acuity's strings; staging parses them
@@ -290,6 +353,12 @@ def acuity_source(
                 yield batch
                 batch = []
         yield batch
+        if reconcile is not None:  # the slice of older history, screened like the live window
+            counts.fetched["appointments"] += len(reconcile.rows)
+            yield _stamped([row for row in reconcile.rows if screen.keep(row)], tenant_id)
+            duplicates.extend(reconcile.duplicates)
+            outside.extend(reconcile.outside)
+            state[_RECONCILE_NEXT] = (reconcile.span.last + timedelta(days=1)).isoformat()
         for row in duplicates:
             screen.reject(row, Issue("duplicate_id_in_response", "deduplicated"))
         counts.fetched["appointments"] += len(outside)  # sent, so counted: fetched = loaded + set aside

@@ -2,7 +2,8 @@
 -- run's window, so the run is authoritative for it) lands in exactly one of attempted, or skipped as historical,
 -- canceled, unmatched or missing time. A no-show is canceled in Acuity's documented shape (canceled and noShow both
 -- true); either shape counts once, by its canceled flag. Future matched appointments within the window are what the
--- run persisted: a run that read a shorter window (ACUITY_HORIZON_DAYS=30) is judged on that window only.
+-- run persisted: a run that read a shorter window (ACUITY_HORIZON_DAYS=30) is judged on that window only. The slice
+-- of older history a run reconciled was read in full as well: its appointments are historical.
 with
 
 runs as (
@@ -32,8 +33,15 @@ in_window as (
     from appointments
     inner join runs
         on runs.tenant_id = appointments.tenant_id
-    where substr(appointments.starts_at_raw, 1, 10) >= cast(runs.window_first as {{ dbt.type_string() }})
+    where (
+        substr(appointments.starts_at_raw, 1, 10) >= cast(runs.window_first as {{ dbt.type_string() }})
         and substr(appointments.starts_at_raw, 1, 10) <= cast(runs.window_last as {{ dbt.type_string() }})
+    ) or (
+        -- the slice of older history the run reconciled: read in full too
+        runs.reconcile_status = 'done'
+        and substr(appointments.starts_at_raw, 1, 10) >= cast(runs.reconcile_first as {{ dbt.type_string() }})
+        and substr(appointments.starts_at_raw, 1, 10) <= cast(runs.reconcile_last as {{ dbt.type_string() }})
+    )
 
 ),
 

@@ -140,15 +140,20 @@ metrics as (
 measured as (
 
     select
-        *,
+        metrics.*,
         appointments_skipped_historical
             + appointments_skipped_canceled
             + appointments_skipped_unmatched
             + appointments_skipped_missing_time
             + appointments_skipped_invalid_record
             + appointments_skipped_write_failures as appointments_skipped_total,
-        true as is_latest
+        true as is_latest,
+        -- last: a warehouse built before these columns existed appends them at the end
+        {%- for name in ['first', 'last', 'status', 'requests', 'added', 'changed', 'retired'] %}
+        runs.reconcile_{{ name }}{{ "," if not loop.last }}
+        {%- endfor %}
     from metrics
+    inner join runs on runs.tenant_id = metrics.tenant_id
 
 )
 
