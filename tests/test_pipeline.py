@@ -117,9 +117,7 @@ def test_a_broken_invariant_fails_the_build_and_names_the_test(env: Env) -> None
             "delete from marts.future_appointments where appointment_id in"
             " (select min(appointment_id) from marts.future_appointments where match_rule = 'email')"
         )
-        connection.execute(
-            "update marts.contact_revenue set order_revenue = order_revenue + 1 where revenue_key = 'unmatched'"
-        )
+        connection.execute("update marts.revenue_reconciliation set unmatched_revenue = unmatched_revenue + 1")
 
     outcome = run_dbt(["test", "--select", "marts"], warehouses.current())
 

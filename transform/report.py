@@ -65,11 +65,11 @@ def read_tenant_charts(connection: Any) -> list[TenantCharts]:
     revenue = _rows(
         connection,
         """
-        select r.tenant_id, r.is_unmatched_bucket, c.first_name, c.last_name, c.email, r.order_revenue
-        from marts.contact_revenue as r
-        left join marts.contacts as c on c.tenant_id = r.tenant_id and c.contact_id = r.contact_id
-        where r.order_revenue > 0 or r.is_unmatched_bucket
-        order by r.tenant_id, r.order_revenue desc, r.revenue_key
+        select tenant_id, false, first_name, last_name, email, order_revenue, contact_id
+        from marts.contacts where order_revenue > 0
+        union all
+        select tenant_id, true, null, null, null, unmatched_revenue, 'unmatched' from marts.revenue_reconciliation
+        order by 1, 6 desc, 7
         """,
     )
     skips = _rows(
@@ -87,7 +87,7 @@ def read_tenant_charts(connection: Any) -> list[TenantCharts]:
         )
         figures = [
             weekly_chart([row[1:] for row in weeks if row[0] == tenant_id]),
-            revenue_chart([row[1:] for row in revenue if row[0] == tenant_id]),
+            revenue_chart([row[1:6] for row in revenue if row[0] == tenant_id]),
             match_rule_chart([row[1:] for row in rules if row[0] == tenant_id]),
             skip_reasons_chart([row[1:] for row in skips if row[0] == tenant_id]),
         ]

@@ -45,7 +45,7 @@ contacts as (
 
 revenue as (
 
-    select * from {{ ref('contact_revenue') }}
+    select * from {{ ref('revenue_reconciliation') }}
 
 ),
 
@@ -83,14 +83,8 @@ people as (
 
 revenue_totals as (
 
-    select
-        tenant_id,
-        cast(sum(case when not is_unmatched_bucket and order_revenue > 0 then 1 else 0 end) as bigint)
-            as contacts_with_revenue,
-        sum(order_revenue) as total_revenue,
-        sum(case when is_unmatched_bucket then order_revenue else 0 end) as unmatched_revenue
+    select tenant_id, contacts_with_revenue, total_revenue, unmatched_revenue
     from revenue
-    group by tenant_id
 
 ),
 

@@ -1,4 +1,4 @@
--- contacts_with_revenue = contacts whose revenue > 0, and total_revenue = Σ contact_revenue, for each latest run
+-- the latest run's contacts_with_revenue and total_revenue are what the revenue marts hold
 with
 
 metrics as (
@@ -11,10 +11,15 @@ revenue as (
 
     select
         tenant_id,
-        sum(case when not is_unmatched_bucket and order_revenue > 0 then 1 else 0 end) as contacts_with_revenue,
-        sum(order_revenue) as total_revenue
+        sum(case when order_revenue > 0 then 1 else 0 end) as contacts_with_revenue
     from {{ ref('contact_revenue') }}
     group by tenant_id
+
+),
+
+reconciliation as (
+
+    select * from {{ ref('revenue_reconciliation') }}
 
 )
 
@@ -22,5 +27,7 @@ select metrics.tenant_id
 from metrics
 left join revenue
     on revenue.tenant_id = metrics.tenant_id
+left join reconciliation
+    on reconciliation.tenant_id = metrics.tenant_id
 where metrics.contacts_with_revenue <> coalesce(revenue.contacts_with_revenue, 0)
-    or metrics.total_revenue <> coalesce(revenue.total_revenue, 0)
+    or metrics.total_revenue <> coalesce(reconciliation.total_revenue, 0)
