@@ -1,3 +1,16 @@
+{#- A `canceled` that is not a boolean ("maybe", "") cannot land in the boolean column: dlt puts it in a variant
+    column (canceled__v_text, canceled__v_double, ...) that exists only once such a value arrived, and the extractor
+    flags the record (rejected_records, action kept). Such an appointment is not an active booking: it counts as
+    canceled. An appointmentTypeID that is not an integer lands in appointment_type_id__v_* the same way: the id
+    stays NULL here, and the flag says why. -#}
+{%- set canceled_variants = [] -%}
+{%- if execute -%}
+    {%- for column in adapter.get_columns_in_relation(source('acuity', 'appointments')) -%}
+        {%- if column.name.lower().startswith('canceled__v_') -%}
+            {%- do canceled_variants.append(adapter.quote(column.name)) -%}
+        {%- endif -%}
+    {%- endfor -%}
+{%- endif -%}
 with
 
 source as (
@@ -41,7 +54,10 @@ renamed as (
         {{ acuity_money('price_sold') }} as price_sold,
         {{ acuity_money('amount_paid') }} as amount_paid,
         lower(trim(paid)) = 'yes' as is_paid,
-        coalesce(canceled, false) as is_canceled,
+        coalesce(
+            canceled,
+            {% for variant in canceled_variants -%} {{ variant }} is not null or {% endfor -%} false
+        ) as is_canceled,
         coalesce(no_show, false) as is_no_show,
         location,
         _dlt_valid_to is not null as is_removed,

@@ -1,0 +1,152 @@
+"""Record checks: what is quarantined, what is loaded and flagged, and that no JSON value makes them raise."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+
+from extract.validate import (
+    FIELDS,
+    Issue,
+    parse_start,
+    record_issues,
+    rejected_row,
+    start_instant,
+)
+from sandbox import build_account
+from sandbox.account import AppointmentQuery
+
+pytestmark = pytest.mark.unit
+
+GOOD = {
+    "id": 7,
+    "datetime": "2026-12-01T10:00:00-0500",
+    "datetimeCreated": "2026-11-01T09:00:00-0500",
+    "firstName": "Ann",
+    "price": "120.50",
+    "priceSold": "120.50",
+    "amountPaid": "0.00",
+    "appointmentTypeID": 3,
+    "calendarID": 4,
+    "canceled": False,
+    "noShow": False,
+    "calendarTimezone": "America/Chicago",
+}
+
+
+def reasons(resource: str, row: object) -> list[tuple[str, str]]:
+    return [(issue.reason, issue.action) for issue in record_issues(resource, row)]
+
+
+def test_every_sandbox_record_is_clean() -> None:
+    """The checks flag faults, not Acuity's normal shapes: the emulator's whole account passes untouched."""
+    account = build_account("seed", 42, date(2026, 11, 24))
+    records = {
+        "appointments": account.appointments(AppointmentQuery(max=10**6, status="all")),
+        "clients": list(account.clients()),
+        "orders": list(account.orders(10**6)),
+        "appointment_types": account.appointment_types(),
+        "calendars": account.calendars(),
+        "account": [account.me(10001)],
+    }
+    flagged = {name: [r for r in rows if record_issues(name, r)] for name, rows in records.items()}
+    assert flagged == {name: [] for name in records}
+    assert set(records) == set(FIELDS)
+
+
+@pytest.mark.parametrize("element", [None, "text", 5, 1.5, True, [], [{"id": 1}]])
+def test_an_element_that_is_not_an_object_is_quarantined(element: object) -> None:
+    for resource in FIELDS:
+        assert reasons(resource, element) == [("not_an_object", "skipped")]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"id": None}, "missing_id"),
+        ({"id": "7"}, "invalid_id"),
+        ({"id": 7.0}, "invalid_id"),
+        ({"id": True}, "invalid_id"),
+        ({"id": 2**63}, "int_out_of_range_id"),
+        ({"calendarID": -(2**63) - 1}, "int_out_of_range_calendarID"),
+        ({"forms": [{"values": [{"fieldID": 2**64}]}]}, "int_out_of_range_forms"),
+        ({"firstName": "Ann\ud800"}, "invalid_unicode_firstName"),
+        ({"notes\udfff": "x"}, "invalid_unicode_notes\\udfff"),
+        ({"datetime": None}, "missing_datetime"),
+        ({"datetime": ""}, "missing_datetime"),
+        ({"datetime": "next tuesday"}, "invalid_datetime"),
+        ({"datetime": "2026-12-01T10:00:00"}, "invalid_datetime"),  # no offset: no instant
+        ({"datetime": 20261201}, "invalid_datetime"),
+        ({"datetime": "0001-01-01T00:00:00+1400"}, "datetime_out_of_range"),
+        ({"datetime": "9999-12-31T23:59:59-1200"}, "datetime_out_of_range"),
+    ],
+)
+def test_an_appointment_that_cannot_load_or_be_placed_is_quarantined_with_one_reason(
+    change: dict, expected: str
+) -> None:
+    row = {**GOOD, **change, "canceled": "maybe"}  # a second, lesser fault is not listed for a skipped record
+    assert reasons("appointments", row) == [(expected, "skipped")]
+
+
+def test_nesting_deeper_than_the_json_writer_takes_is_quarantined() -> None:
+    deep: list = []
+    for _ in range(300):
+        deep = [deep]
+    assert reasons("appointments", {**GOOD, "forms": deep}) == [("nested_too_deep", "skipped")]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"canceled": "maybe"}, ["invalid_bool_canceled"]),
+        ({"canceled": 1, "noShow": "no"}, ["invalid_bool_canceled", "invalid_bool_noShow"]),
+        ({"appointmentTypeID": "abc"}, ["invalid_int_appointmentTypeID"]),
+        ({"calendarID": 4.5}, ["invalid_int_calendarID"]),
+        ({"price": "99999999999999.99"}, ["money_out_of_range_price"]),
+        ({"price": "999999999999.995"}, ["money_out_of_range_price"]),  # rounds past decimal(14, 2)
+        ({"priceSold": "-1000000000000"}, ["money_out_of_range_priceSold"]),
+        ({"amountPaid": float("inf")}, ["money_out_of_range_amountPaid"]),
+        ({"amountPaid": float("nan")}, ["money_out_of_range_amountPaid"]),
+        ({"price": 1e20}, ["invalid_money_price"]),  # stored as the text "1e+20", which is no decimal
+        ({"price": "fifty"}, ["invalid_money_price"]),
+        ({"price": True}, ["invalid_money_price"]),
+        ({"price": {"amount": 5}}, ["invalid_money_price"]),
+        ({"firstName": 5}, ["invalid_text_firstName"]),
+        ({"calendarTimezone": "Mars/Olympus_Mons"}, ["unknown_timezone"]),
+        ({"datetimeCreated": "0001-01-01T00:00:00+1400"}, ["invalid_datetime_datetimeCreated"]),
+    ],
+)
+def test_a_value_its_column_cannot_hold_is_loaded_and_flagged_by_field(change: dict, expected: list[str]) -> None:
+    assert reasons("appointments", {**GOOD, **change}) == [(reason, "kept") for reason in expected]
+
+
+@pytest.mark.parametrize("value", ["999999999999.99", "-999999999999.99", "0", "55", " 12.5 ", "", 55, 12.25, "0.001"])
+def test_money_that_decimal_14_2_holds_is_not_flagged(value: object) -> None:
+    assert reasons("orders", {"id": 1, "total": value}) == []
+
+
+def test_orders_time_and_money_and_clients_text() -> None:
+    assert reasons("orders", {"id": 1, "total": "12345678901234.00", "time": "9999-01-01 10:00"}) == [
+        ("money_out_of_range_total", "kept"),
+        ("invalid_datetime_time", "kept"),
+    ]
+    assert reasons("clients", {"firstName": None, "email": ["a@b.c"]}) == [("invalid_text_email", "kept")]
+    assert reasons("clients", {}) == []  # clients have no id to require
+
+
+def test_start_parsing_never_raises_and_never_overflows() -> None:
+    for value in ("0001-01-01T00:00:00+1400", "9999-12-31T23:59:59-1200", "garbage", None, 5, "", [1]):
+        assert parse_start(value) is None and start_instant(value) is None
+    assert start_instant("2026-12-01T10:00:00-0500") == datetime(2026, 12, 1, 15, tzinfo=UTC)
+
+
+def test_rejected_row_stores_any_payload_as_ascii_json_and_a_printable_id() -> None:
+    row = {"id": "x\ud800" * 200, "price": float("inf"), "big": 2**80}
+    rejected = rejected_row("t", "r", "appointments", row, Issue("invalid_id", "skipped"))
+    assert rejected["payload"].isascii()
+    assert json.loads(rejected["payload"]) == {"big": 2**80, "id": "x\ud800" * 200, "price": float("inf")}
+    assert rejected["record_id"].startswith("x\\ud800") and len(rejected["record_id"]) <= 101
+    rejected["record_id"].encode("utf-8")  # storable
+    assert rejected_row("t", "r", "clients", None, Issue("not_an_object", "skipped"))["payload"] == "null"
