@@ -136,8 +136,8 @@ def read_appointment_window(
 
 def _first_ask(expected: int | None, smallest: int, ceiling: int) -> int:
     """The first ``max``: the expected count with a margin and slack, or the ceiling when nothing is known."""
-    if expected is None or expected < 0:
-        return ceiling
+    if not isinstance(expected, int) or expected < 0:
+        return ceiling  # nothing known (or a state value this version did not write)
     return min(ceiling, max(smallest, math.ceil(expected * _MARGIN) + smallest))
 
 

@@ -383,3 +383,12 @@ def test_an_orders_max_that_cannot_grow_never_loops(page_size: int) -> None:
 
     assert len(read_all_orders(server, page_size, expected=0, page_ceiling=100)) == 50
     assert asked(server, "/orders") == [1, 100]
+
+
+@pytest.mark.parametrize("expected", ["2000", 2000.5, -3])
+def test_a_count_hint_that_is_not_a_count_asks_for_the_ceiling(expected: Any) -> None:
+    server = FakeAcuity(spread(30, FIRST, LAST))
+
+    rows, _, _ = read(server, 10, ceiling=500, expected=expected)
+
+    assert len(rows) == 30 and asked(server) == [500]
