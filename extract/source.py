@@ -59,7 +59,7 @@ APPOINTMENT_COLUMNS = _columns(
     forms="json",
     labels="json",
     addon_i_ds="json",
-    class_id="bigint",
+    class_id="text",  # a number in some answers, a string in Acuity's own examples: kept as sent
     sub_calendar_id="bigint",
     certificate="text",
 )
