@@ -230,7 +230,13 @@ def sync_tenant(
     pipeline = make_pipeline(tenant.tenant_id, destination, pipelines_dir)
     started = datetime.now(UTC)
     run_id = f"{started:%Y%m%dT%H%M%S}_{tenant.tenant_id}_{uuid.uuid4().hex[:8]}"
-    client = AcuityClient(tenant.base_url, tenant.user_id, tenant.api_key)
+    client = AcuityClient(
+        tenant.base_url,
+        tenant.user_id,
+        tenant.api_key,
+        request_deadline_seconds=settings.request_deadline_seconds,
+        run_deadline_seconds=settings.run_deadline_seconds,
+    )
     window = AppointmentWindow(settings.since, settings.horizon)
     result = SyncResult(tenant.tenant_id, run_id, "failed", window)
     load_id = None
