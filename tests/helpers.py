@@ -60,7 +60,10 @@ def isolate(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         if name.startswith("ACUITY_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("ACUITY_WAREHOUSE", str(root / "acuity.duckdb"))
-    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+    # a developer's own .dlt/secrets.toml must not turn a sandbox test into a sync of their account (dlt takes an
+    # empty variable as set)
+    monkeypatch.setenv("SOURCES__ACUITY__USER_ID", "")
+    monkeypatch.setenv("SOURCES__ACUITY__API_KEY", "")
     # fast retries: the sandbox's faults are short bursts
     monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
     monkeypatch.setenv("RUNTIME__REQUEST_MAX_RETRY_DELAY", "1")
