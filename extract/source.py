@@ -363,7 +363,8 @@ def acuity_source(
             screen.reject(row, Issue("duplicate_id_in_response", "deduplicated"))
         counts.fetched["appointments"] += len(outside)  # sent, so counted: fetched = loaded + set aside
         for row in outside:  # dated outside the window this run asked for: never silently dropped
-            screen.reject(row, Issue("outside_requested_window", "skipped"))
+            if screen.keep(row):  # a broken record keeps its own reason (e.g. a start in year 1); others this one
+                screen.reject(row, Issue("outside_requested_window", "skipped"))
         yield from screen.drain()
         state[_APPOINTMENTS_LAST_COUNT] = read
         previous = state.get(_BACKFILLED_FROM)
