@@ -8,10 +8,14 @@ import itertools
 from datetime import timedelta
 from pathlib import Path
 
+import duckdb
 from helpers import API_KEY, AS_OF, USER_ID, Env, kill_when, normalized_package, pipeline_process, run_pipeline
 from test_day_n import pipeline_env, query
+from test_tenants_and_postgres import write_tenants
 
+from extract.config import settings_from_env
 from sandbox import Fault, SandboxServer, build_account
+from transform.run import run
 
 CYCLE = 4  # runs to re-read all history (ACUITY_RECONCILE_RUNS); the default is 30 daily runs
 BUDGET = 4  # requests a run may spend on its slice (ACUITY_RECONCILE_BUDGET, the default)
@@ -82,3 +86,30 @@ def test_a_killed_run_does_not_skip_its_slice(tmp_path: Path) -> None:
     assert killed_in_load_then_next[0] > first[1] + timedelta(days=1), (
         "the slice of the run killed while loading was loaded when its package was finished: the next run moved on"
     )
+
+
+def test_a_slice_retires_nothing_of_another_tenant_or_outside_its_dates(workdir: Path, monkeypatch) -> None:
+    """North and south are the same account twice. After the backfill, north loses three old appointments (200, 300,
+    400 days old) while south keeps them; the next run of both reconciles one slice that holds only the oldest one."""
+    north, south = build_account("seed", 42, AS_OF), build_account("seed", 42, AS_OF)
+    monkeypatch.setenv("ACUITY_SINCE", (AS_OF - timedelta(days=450)).isoformat())
+    monkeypatch.setenv("ACUITY_RECONCILE_RUNS", "6")  # history of ~360 days: the first slice ends ~390 days ago
+    monkeypatch.setenv("ACUITY_API_KEY_NORTH", "key-n")
+    monkeypatch.setenv("ACUITY_API_KEY_SOUTH", "key-s")
+    with SandboxServer({"1": ("key-n", north), "2": ("key-s", south)}) as server:
+        tenants = str(write_tenants(workdir / "tenants.toml", server.base_url, {"north": "1", "south": "2"}))
+        assert run(settings_from_env(AS_OF.isoformat()), tenants_file=tenants).failures == []
+        deleted = [north.delete_days_old(days) for days in (400, 300, 200)]
+        next_day = (AS_OF + timedelta(days=1)).isoformat()
+        assert run(settings_from_env(next_day), tenants_file=tenants).failures == []
+
+    with duckdb.connect(str(workdir / "acuity.duckdb"), read_only=True) as connection:
+        removed = connection.execute(
+            f"""select tenant_id, appointment_id from staging.stg_acuity__appointments
+                where is_removed and appointment_id in ({", ".join(map(str, deleted))})"""
+        ).fetchall()
+        slices = connection.execute(
+            "select tenant_id, reconcile_retired from raw_acuity.sync_runs where reconcile_status = 'done' order by 1"
+        ).fetchall()
+    assert removed == [("north", deleted[0])], "only north's appointment inside the slice is retired"
+    assert slices == [("north", 1), ("south", 0)]
