@@ -420,7 +420,8 @@ class Account:
                 "status_counts": {s: statuses[s] for s in every_status},
                 "historical_status_counts": {s: historical_statuses[s] for s in every_status},
                 "future_by_month": dict(sorted(by_month.items())),
-                "revenue_total": sum(revenue.values(), Decimal(0)),
+                # paid and delivered orders, matched and unmatched (the metric's documented meaning)
+                "revenue_total": sum(revenue.values(), Decimal(0)) + unmatched,
                 "contacts_with_revenue": len(revenue),
                 "unmatched_revenue": unmatched,
                 "orders": orders,
