@@ -165,8 +165,13 @@ def finish_pending_load(pipeline: dlt.Pipeline) -> str | None:
     """
     if not pipeline.has_pending_data:
         return None
+    if pipeline.list_extracted_load_packages():
+        # killed while normalizing: its package is dropped and its state rolled back; this run reads the same again.
+        # (Normalizing it in a later process was seen to retire rows outside its scope: the soak test.)
+        pipeline.abort_packages()
+        return "discarded what an interrupted run had extracted but not normalized; this run re-reads its window"
     try:
-        pipeline.run()  # no data: normalizes and loads the pending packages only
+        pipeline.run()  # no data: loads the normalized packages only
     except Exception as exc:
         pipeline.abort_packages()
         return f"abandoned the load an interrupted run left pending ({one_line(exc)}); this run re-reads its window"
