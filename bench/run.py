@@ -78,9 +78,11 @@ def minimum_requests(row: dict[str, Any], ceiling: int) -> int:
 
     Acuity truncates silently, so only an answer shorter than ``max`` proves a read complete: appointments take
     ``rows // ceiling + 1`` answers (100,000 rows at a 100,000 ceiling take two), orders one (``/orders`` has no
-    window: one answer below the ceiling or none at all), every other list one."""
+    window: one answer below the ceiling or none at all), every other list one, and a slice of older history
+    re-read for reconciliation (``reconcile_first`` set, where the run row has it) one more."""
     appointments = (row.get("fetched_appointments") or 0) // ceiling + 1
-    return appointments + len(OTHER_ENDPOINTS) + 1
+    reconcile = 1 if row.get("reconcile_first") else 0
+    return appointments + reconcile + len(OTHER_ENDPOINTS) + 1
 
 
 def measure_sync(kind: str, size: Size, sandbox: SandboxProcess, work: Path, page_ceiling: int) -> dict[str, Any]:
