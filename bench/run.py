@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import re
 import shutil
@@ -75,11 +74,15 @@ def read_run_row(warehouse: Path, started_after: float) -> dict[str, Any] | None
 
 
 def minimum_requests(row: dict[str, Any], ceiling: int) -> int:
-    """Requests a perfect client needs for the same data with ``max`` at most ``ceiling``: full pages of
-    appointments, one answer for the orders (``/orders`` has no window, so it is one request or it is incomplete),
-    one per other list."""
-    appointments = max(1, math.ceil((row.get("fetched_appointments") or 0) / ceiling))
-    return appointments + len(OTHER_ENDPOINTS) + 1
+    """Requests a perfect client needs to read the same data completely with ``max`` at most ``ceiling``.
+
+    Acuity truncates silently, so only an answer shorter than ``max`` proves a read complete: appointments take
+    ``rows // ceiling + 1`` answers (100,000 rows at a 100,000 ceiling take two), orders one (``/orders`` has no
+    window: one answer below the ceiling or none at all), every other list one, and a slice of older history
+    re-read for reconciliation (``reconcile_first`` set, where the run row has it) one more."""
+    appointments = (row.get("fetched_appointments") or 0) // ceiling + 1
+    reconcile = 1 if row.get("reconcile_first") else 0
+    return appointments + reconcile + len(OTHER_ENDPOINTS) + 1
 
 
 def measure_sync(kind: str, size: Size, sandbox: SandboxProcess, work: Path, page_ceiling: int) -> dict[str, Any]:
@@ -136,7 +139,7 @@ def measure_sync(kind: str, size: Size, sandbox: SandboxProcess, work: Path, pag
             "ratio": requests_made / minimum if minimum and requests_made is not None else None,
             "page_ceiling": page_ceiling,
             "by_endpoint": dict(Counter(floor.endpoint_of(t) for _, t, _ in log)),
-            "appointments_minimum": max(1, math.ceil(fetched.get("appointments", 0) / page_ceiling)),
+            "appointments_minimum": fetched.get("appointments", 0) // page_ceiling + 1,
         },
         "floor": {},
     }
