@@ -229,9 +229,12 @@ class AcuityClient:
         timeout = max(0.001, min(self.retry.timeout, deadline.remaining()))
         try:
             response = self._session().get(url, params=params, stream=True, allow_redirects=False, timeout=timeout)
+        except requests.ConnectTimeout:
+            self.stats.record_failure(endpoint, "timeout")
+            return _Retry(f"timed out after {timeout:g} s connecting to Acuity at {self.base_url} for GET {endpoint}")
         except requests.Timeout:
             self.stats.record_failure(endpoint, "timeout")
-            return _Retry(f"Acuity timed out after {timeout:g} s waiting for GET {endpoint} at {self.base_url}")
+            return _Retry(f"timed out after {timeout:g} s reading GET {endpoint} at {self.base_url} (no answer)")
         except requests.ConnectionError as exc:
             self.stats.record_failure(endpoint, "connection_error")
             return _Retry(f"Acuity at {self.base_url} is unreachable ({_connection_problem(exc)})")
@@ -391,20 +394,48 @@ class _Deadline:
 
 
 def decode_json(body: bytes) -> Any:
-    """dlt's fast decoder (orjson), falling back to the standard library for valid JSON that orjson refuses.
+    """dlt's fast decoder (orjson), falling back to the standard library for valid JSON that orjson refuses or
+    would change.
 
-    orjson rejects numbers beyond a double (``1e309``) and lone surrogates in strings; the standard library reads
-    them (as ``inf`` and as the surrogate), and the record checks then flag or quarantine those records instead of
-    the whole answer being "not JSON". Raises ValueError when the body is not JSON at all.
+    orjson rejects numbers beyond a double (``1e309``) and lone surrogates in strings, and turns integers beyond 64
+    bits into floats (silently losing digits); the standard library reads all of them exactly (``1e309`` as
+    ``inf``), and the record checks then flag or quarantine those records instead of the whole answer being "not
+    JSON" or a number quietly changing. Raises ValueError when the body is not JSON at all.
     """
-    try:
-        return json.loadb(body)
-    except ValueError:
-        pass
+    if not _may_hold_huge_integers(body):
+        try:
+            return json.loadb(body)
+        except ValueError:
+            pass
     try:
         return std_json.loads(body)
     except (ValueError, RecursionError):
         raise ValueError("not JSON") from None
+
+
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_NINETEEN_DIGITS = b"0" * 19
+_SCAN_WINDOW = 1 << 20
+
+
+def _may_hold_huge_integers(body: bytes) -> bool:
+    """True when a JSON number of 19+ digits may be in ``body`` (a run of digits right after ``:``, ``[`` or ``,``).
+
+    Runs of digits inside strings (ids in URLs) are common, numbers that long are not; a false positive only costs
+    the slower exact parse. The scan maps digits to ``0`` a window at a time and lets ``bytes.find`` look for 19 of
+    them: a regular expression over a 100 MB answer takes seconds, this a small fraction of the parse itself.
+    """
+    for offset in range(0, len(body), _SCAN_WINDOW):
+        window = body[offset : offset + _SCAN_WINDOW + 18].translate(_DIGITS_AS_ZERO)
+        found = window.find(_NINETEEN_DIGITS)
+        while found != -1:
+            start = offset + found
+            while start > 0 and body[start - 1] in b"0123456789 \t\r\n-":
+                start -= 1
+            if start == 0 or body[start - 1] in b":[,":
+                return True
+            found = window.find(_NINETEEN_DIGITS, found + 19)
+    return False
 
 
 def _origin(url: str, upgrade_from: tuple[str, str, int] | None = None) -> tuple[str, str, int]:
