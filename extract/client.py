@@ -261,7 +261,7 @@ class AcuityClient:
         if isinstance(body, _Retry):
             return body
         try:
-            value = decode_json(body)
+            value, exact = _decode(body)
         except ValueError:
             return _Retry(
                 f"GET {endpoint} at {self.base_url} answered a body that is not JSON (HTTP {status}, {len(body)} bytes)"
@@ -271,6 +271,12 @@ class AcuityClient:
             return _Retry(
                 f"GET {endpoint} at {self.base_url} answered {_json_kind(value)} where"
                 f" {'an object' if expected is dict else 'a list'} was expected"
+            )
+        if exact:
+            self._announce(
+                f"GET {endpoint} answered values the fast JSON parser refuses or would round (a number beyond a"
+                " double such as 1e309, an integer beyond 64 bits, a lone surrogate): read exactly instead; the"
+                " records holding them are flagged or quarantined"
             )
         return _Done(value)
 
@@ -402,13 +408,18 @@ def decode_json(body: bytes) -> Any:
     ``inf``), and the record checks then flag or quarantine those records instead of the whole answer being "not
     JSON" or a number quietly changing. Raises ValueError when the body is not JSON at all.
     """
+    return _decode(body)[0]
+
+
+def _decode(body: bytes) -> tuple[Any, bool]:
+    """decode_json's value, and whether it took the standard library's exact (slower) parse."""
     if not _may_hold_huge_integers(body):
         try:
-            return json.loadb(body)
+            return json.loadb(body), False
         except ValueError:
             pass
     try:
-        return std_json.loads(body)
+        return std_json.loads(body), True
     except (ValueError, RecursionError):
         raise ValueError("not JSON") from None
 
