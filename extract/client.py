@@ -356,7 +356,8 @@ class AcuityClient:
             session = self._local.session = requests.Session()
             session.auth = self._auth
             session.headers["User-Agent"] = "acuity-elt"
-            session.trust_env = False  # no ~/.netrc credentials or proxy settings leak into the account's calls
+            # trust_env stays on: proxies and CA bundles from the environment work; ~/.netrc is never consulted
+            # because the session carries its own auth
         return session
 
 
