@@ -179,12 +179,11 @@ class AcuityClient:
             if not isinstance(outcome, _Retry):
                 return outcome.value
             if attempt >= policy.max_attempts:
-                tries = f"{attempt} attempts" if attempt > 1 else "1 attempt"
-                raise AcuityError(f"{outcome.problem} ({tries})")
+                raise AcuityError(f"{outcome.problem} ({_attempts(attempt)})")
             wait = self._wait_before_retry(endpoint, outcome, attempt)
             if deadline.remaining() <= wait:
                 raise AcuityError(
-                    f"{outcome.problem}; gave up after {attempt} attempts: another try would pass the"
+                    f"{outcome.problem}; gave up after {_attempts(attempt)}: another try would pass the"
                     f" {deadline.describe()}"
                 )
             if wait > ANNOUNCE_WAITS_OVER:
@@ -231,10 +230,12 @@ class AcuityClient:
             response = self._session().get(url, params=params, stream=True, allow_redirects=False, timeout=timeout)
         except requests.ConnectTimeout:
             self.stats.record_failure(endpoint, "timeout")
-            return _Retry(f"timed out after {timeout:g} s connecting to Acuity at {self.base_url} for GET {endpoint}")
+            waited = _seconds(timeout)
+            return _Retry(f"timed out after {waited} s connecting to Acuity at {self.base_url} for GET {endpoint}")
         except requests.Timeout:
             self.stats.record_failure(endpoint, "timeout")
-            return _Retry(f"timed out after {timeout:g} s reading GET {endpoint} at {self.base_url} (no answer)")
+            waited = _seconds(timeout)
+            return _Retry(f"timed out after {waited} s reading GET {endpoint} at {self.base_url} (no answer)")
         except requests.ConnectionError as exc:
             self.stats.record_failure(endpoint, "connection_error")
             return _Retry(f"Acuity at {self.base_url} is unreachable ({_connection_problem(exc)})")
@@ -310,7 +311,8 @@ class AcuityClient:
                     f"timed out after {deadline.elapsed():.0f} s reading {where}: {received} bytes arrived before"
                     f" the {deadline.describe()} passed"
                 ) from None
-            return _Retry(f"timed out after {self.retry.timeout:g} s reading {where} ({received} bytes arrived)")
+            waited = _seconds(self.retry.timeout)
+            return _Retry(f"timed out after {waited} s reading {where} ({received} bytes arrived)")
         except (ProtocolError, IncompleteRead) as exc:
             if _is_truncation(exc):
                 expected = response.headers.get("Content-Length")
@@ -489,6 +491,15 @@ def _error_message(response: requests.Response, body: bytes) -> str:
     if isinstance(parsed, dict) and (parsed.get("message") or parsed.get("error")):
         return " ".join(str(parsed.get("message") or parsed.get("error")).split())[:200]
     return response.reason or "no message"
+
+
+def _attempts(count: int) -> str:
+    return "1 attempt" if count == 1 else f"{count} attempts"
+
+
+def _seconds(value: float) -> str:
+    """A duration for a message: whole seconds, or two figures below one (a timeout cut to the time left)."""
+    return f"{value:.0f}" if value >= 1 else f"{value:.2g}"
 
 
 def _json_kind(value: Any) -> str:
