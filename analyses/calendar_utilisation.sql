@@ -9,22 +9,21 @@ with
 
 appointments as (
 
-    select * from {{ ref('int_acuity__appointments_matched') }}
-    where not is_removed
-        and not is_canceled
+    select * from {{ ref('appointments') }}
+    where status in ('scheduled', 'no_show')
         and starts_at_local is not null
 
 ),
 
 calendars as (
 
-    select * from {{ ref('stg_acuity__calendars') }}
+    select distinct tenant_id, calendar_id, calendar from {{ ref('appointments') }}
 
 ),
 
 runs as (
 
-    select * from {{ ref('int_acuity__latest_runs') }}
+    select * from {{ ref('sync_metrics') }}
 
 ),
 

@@ -2,31 +2,18 @@
 -- appointment that started before the latest run's as-of (removed ones excluded, since Acuity no longer has them):
 --   booked             appointments booked for that slot, canceled included
 --   cancellation_rate  canceled / booked
---   no_show_rate       no-shows / appointments that were not canceled (a canceled booking cannot be a no-show)
+--   canceled           canceled bookings; a no-show (which Acuity marks canceled too) is counted as a no-show only
+--   no_show_rate       no-shows / bookings that were not canceled (held or missed)
 -- Rates are fractions in [0, 1] (0.125 = 12.5 %), null when there is nothing to divide by. Future appointments are
 -- left out so a quiet future week does not dilute the rates. Sorted by cancellation rate, worst first.
 with
 
 appointments as (
 
-    select * from {{ ref('int_acuity__appointments_matched') }}
-    where not is_removed
-
-),
-
-runs as (
-
-    select * from {{ ref('int_acuity__latest_runs') }}
-
-),
-
-past as (
-
-    select appointments.*
-    from appointments
-    inner join runs
-        on runs.tenant_id = appointments.tenant_id
-    where appointments.starts_at_utc < runs.as_of
+    select * from {{ ref('appointments') }}
+    where status <> 'removed'
+        and not is_future
+        and starts_at_utc is not null
 
 ),
 
@@ -37,14 +24,13 @@ counts as (
         calendar,
         appointment_type,
         count(*) as booked,
-        sum(case when is_canceled then 1 else 0 end) as canceled,
-        sum(case when not is_canceled then 1 else 0 end) as held_or_missed,
-        sum(case when is_no_show and not is_canceled then 1 else 0 end) as no_shows
-    from past
+        sum(case when status = 'canceled' then 1 else 0 end) as canceled,
+        sum(case when status in ('scheduled', 'no_show') then 1 else 0 end) as held_or_missed,
+        sum(case when status = 'no_show' then 1 else 0 end) as no_shows
+    from appointments
     group by tenant_id, calendar, appointment_type
 
 ),
-
 final as (
 
     select

@@ -5,12 +5,6 @@
 -- upcoming, then held appointments, most active first.
 with
 
-contact_revenue as (
-
-    select * from {{ ref('contact_revenue') }}
-
-),
-
 contacts as (
 
     select * from {{ ref('contacts') }}
@@ -19,32 +13,23 @@ contacts as (
 
 appointments as (
 
-    select * from {{ ref('int_acuity__appointments_matched') }}
-    where not is_removed
-        and not is_canceled
+    select * from {{ ref('appointments') }}
+    where status in ('scheduled', 'no_show')
         and contact_id is not null
-
-),
-
-runs as (
-
-    select * from {{ ref('int_acuity__latest_runs') }}
 
 ),
 
 activity as (
 
     select
-        appointments.tenant_id,
-        appointments.contact_id,
-        sum(case when appointments.starts_at_utc < runs.as_of then 1 else 0 end) as appointments_held,
-        sum(case when appointments.starts_at_utc >= runs.as_of then 1 else 0 end) as appointments_upcoming,
-        max(case when appointments.starts_at_utc < runs.as_of then appointments.starts_at_local end) as last_held_at,
-        min(case when appointments.starts_at_utc >= runs.as_of then appointments.starts_at_local end) as next_upcoming_at
+        tenant_id,
+        contact_id,
+        sum(case when not is_future then 1 else 0 end) as appointments_held,
+        sum(case when is_future then 1 else 0 end) as appointments_upcoming,
+        max(case when not is_future then starts_at_local end) as last_held_at,
+        min(case when is_future then starts_at_local end) as next_upcoming_at
     from appointments
-    inner join runs
-        on runs.tenant_id = appointments.tenant_id
-    group by appointments.tenant_id, appointments.contact_id
+    group by tenant_id, contact_id
 
 ),
 
@@ -60,17 +45,13 @@ final as (
         coalesce(activity.appointments_upcoming, 0) as appointments_upcoming,
         activity.last_held_at,
         activity.next_upcoming_at,
-        contact_revenue.appointment_payments,
+        contacts.appointment_payments,
         contacts.contact_id
-    from contact_revenue
-    inner join contacts
-        on contacts.tenant_id = contact_revenue.tenant_id
-        and contacts.contact_id = contact_revenue.contact_id
+    from contacts
     left join activity
         on activity.tenant_id = contacts.tenant_id
         and activity.contact_id = contacts.contact_id
-    where not contact_revenue.is_unmatched_bucket
-        and contact_revenue.order_revenue = 0
+    where contacts.order_revenue = 0
 
 )
 

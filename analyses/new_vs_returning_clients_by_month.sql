@@ -8,9 +8,8 @@ with
 
 appointments as (
 
-    select * from {{ ref('int_acuity__appointments_matched') }}
-    where not is_removed
-        and not is_canceled
+    select * from {{ ref('appointments') }}
+    where status in ('scheduled', 'no_show')
         and contact_id is not null
         and starts_at_local is not null
 

@@ -1,7 +1,7 @@
 -- Who brings in the money? The 20 contacts of each tenant with the most paid and delivered order revenue (unpaid
 -- orders never count), with how to reach them. share_of_revenue is the contact's part of the tenant's order revenue,
 -- unmatched orders included (0.25 = a quarter), so the column does not add up to 1 when some revenue matches no
--- contact: that remainder is the 'unmatched' row of marts.contact_revenue. appointment_payments is what the contact
+-- contact: that remainder is unmatched_revenue in marts.revenue_reconciliation. appointment_payments is what the contact
 -- paid on appointments, which is not part of order_revenue. rank 1 is the biggest; ties share no rank (by contact_id).
 with
 
@@ -17,13 +17,13 @@ contacts as (
 
 ),
 
+-- the share is of every revenue dollar, unmatched orders included
 tenant_totals as (
 
     select
         tenant_id,
-        sum(order_revenue) as tenant_revenue
-    from contact_revenue
-    group by tenant_id
+        total_revenue as tenant_revenue
+    from {{ ref('revenue_reconciliation') }}
 
 ),
 
@@ -36,8 +36,7 @@ ranked as (
             order by contact_revenue.order_revenue desc, contact_revenue.contact_id
         ) as revenue_rank
     from contact_revenue
-    where not contact_revenue.is_unmatched_bucket
-        and contact_revenue.order_revenue > 0
+    where contact_revenue.order_revenue > 0
 
 ),
 

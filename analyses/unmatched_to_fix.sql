@@ -11,24 +11,23 @@ with
 
 appointments as (
 
-    select * from {{ ref('int_acuity__appointments_matched') }}
+    select
+        *,
+        {{ normalise_name('first_name', 'last_name') }} as client_name_normalised
+    from {{ ref('appointments') }}
     where match_rule = 'unmatched'
-        and not is_removed
-        and not is_canceled
+        and status in ('scheduled', 'no_show')
 
 ),
 
 orders as (
 
-    select * from {{ ref('int_acuity__orders_matched') }}
+    select
+        *,
+        {{ normalise_name('first_name', 'last_name') }} as client_name_normalised
+    from {{ ref('orders') }}
     where match_rule = 'unmatched'
         and not is_removed
-
-),
-
-runs as (
-
-    select * from {{ ref('int_acuity__latest_runs') }}
 
 ),
 
@@ -39,7 +38,7 @@ identifiers as (
         identifier_type,
         identifier_value,
         count(*) as contacts
-    from {{ ref('int_acuity__contact_identifiers') }}
+    from {{ ref('contact_identifiers') }}
     group by tenant_id, identifier_type, identifier_value
 
 ),
@@ -51,19 +50,15 @@ unmatched_records as (
         'appointment' as record_type,
         appointments.appointment_id as record_id,
         appointments.starts_at_local as record_at,
-        appointments.starts_at_utc >= runs.as_of as is_upcoming,
+        appointments.is_future as is_upcoming,
         appointments.calendar as detail,
         appointments.price as amount,
         appointments.first_name,
         appointments.last_name,
-        appointments.email_raw,
-        appointments.phone_raw,
-        appointments.email_normalised,
-        appointments.phone_normalised,
+        appointments.email as email_normalised,
+        appointments.phone as phone_normalised,
         appointments.client_name_normalised
     from appointments
-    inner join runs
-        on runs.tenant_id = appointments.tenant_id
 
     union all
 
@@ -77,10 +72,8 @@ unmatched_records as (
         order_total as amount,
         first_name,
         last_name,
-        email_raw,
-        phone_raw,
-        email_normalised,
-        phone_normalised,
+        email as email_normalised,
+        phone as phone_normalised,
         client_name_normalised
     from orders
 
@@ -98,8 +91,8 @@ final as (
         unmatched_records.amount,
         unmatched_records.first_name,
         unmatched_records.last_name,
-        unmatched_records.email_raw as email,
-        unmatched_records.phone_raw as phone,
+        unmatched_records.email_normalised as email,
+        unmatched_records.phone_normalised as phone,
         {%- for identifier_type, column in checks %}
         case
             when unmatched_records.{{ column }} is null then 'missing'

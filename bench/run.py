@@ -1,9 +1,12 @@
-"""``make bench``: sync sandbox accounts of three sizes and measure each sync against its physical floor.
+"""``make bench``: sync accounts of several sizes and measure each sync against its physical floor and a peer.
 
-Per size: a standalone sandbox process; a first full sync (backfill) and a no-change daily sync, each a child
-``python -m transform`` with its own warehouse, timed by stage from its run row, with peak RSS, HTTP requests vs
-the minimum for the data, and the floor of the same work (plain fetch of the same URLs + DuckDB ``read_json`` of the
-same bodies). Results go to ``bench/results/latest.json`` and ``latest.md``; the table is printed.
+Per size: a standalone server process serving the sandbox's account as pre-serialised bytes (``bench.static``,
+captured once into a cache directory; ``--sandbox-server`` serves from the sandbox instead); a first full sync
+(backfill) and a no-change daily sync, each a child ``python -m transform`` with its own warehouse, timed by stage
+from its run row, with peak RSS, HTTP requests vs the minimum for the data at the configured page ceiling, and the
+floor of the same work (plain fetch of the same URLs from the same fast server + DuckDB ``read_json`` of the same
+bodies); then the peer, dlt's generic ``rest_api`` source, on the same server (``bench.peer``). Results go to
+``bench/results/latest.json`` and ``latest.md``; the table is printed.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from bench.sizes import AS_OF, SINCE, Size, parse_sizes
 from transform.paths import PROJECT_DIR
 
 # Settings a caller may want to benchmark pass through; every other ACUITY_* is the bench's to set.
-PASS_THROUGH = ("ACUITY_PAGE_SIZE", "ACUITY_LOOKBACK_DAYS", "ACUITY_HORIZON_DAYS")
+PASS_THROUGH = ("ACUITY_PAGE_SIZE", "ACUITY_PAGE_CEILING", "ACUITY_LOOKBACK_DAYS", "ACUITY_HORIZON_DAYS")
+DEFAULT_CEILING = 100_000  # extract.paging.DEFAULT_PAGE_CEILING, the pipeline's default when the setting is unset
 OTHER_ENDPOINTS = ("me", "calendars", "appointment_types", "clients")
 _DONE = re.compile(r"Done in ([\d.]+) s \(dbt ([\d.]+) s\)")
 
@@ -70,14 +74,15 @@ def read_run_row(warehouse: Path, started_after: float) -> dict[str, Any] | None
         connection.close()
 
 
-def minimum_requests(row: dict[str, Any], page_size: int) -> int:
-    """Requests a perfect client needs for the same data: full pages of appointments and orders, one per list."""
-    appointments = max(1, math.ceil((row.get("fetched_appointments") or 0) / page_size))
-    orders = max(1, math.ceil((row.get("fetched_orders") or 0) / page_size))
-    return appointments + len(OTHER_ENDPOINTS) + orders
+def minimum_requests(row: dict[str, Any], ceiling: int) -> int:
+    """Requests a perfect client needs for the same data with ``max`` at most ``ceiling``: full pages of
+    appointments, one answer for the orders (``/orders`` has no window, so it is one request or it is incomplete),
+    one per other list."""
+    appointments = max(1, math.ceil((row.get("fetched_appointments") or 0) / ceiling))
+    return appointments + len(OTHER_ENDPOINTS) + 1
 
 
-def measure_sync(kind: str, size: Size, sandbox: SandboxProcess, work: Path, page_size: int) -> dict[str, Any]:
+def measure_sync(kind: str, size: Size, sandbox: SandboxProcess, work: Path, page_ceiling: int) -> dict[str, Any]:
     """One ``python -m transform`` child, its run row, the sandbox's log of it, and the floor of the same work."""
     env = child_env(sandbox, work)
     started = time.time()
@@ -96,7 +101,7 @@ def measure_sync(kind: str, size: Size, sandbox: SandboxProcess, work: Path, pag
     stages = [row.get(f"{s}_seconds") for s in ("extract", "normalize", "load")]
     sync_seconds = sum(stages) if all(v is not None for v in stages) else None
     requests_made = row.get("http_requests") if row else len(log)
-    minimum = minimum_requests(row, page_size) if row else None
+    minimum = minimum_requests(row, page_ceiling) if row else None
     ok = child.returncode == 0 and row.get("status") == "success"
     result: dict[str, Any] = {
         "ok": ok,
@@ -129,10 +134,9 @@ def measure_sync(kind: str, size: Size, sandbox: SandboxProcess, work: Path, pag
             "http_429": row.get("http_429", sum(1 for _, _, s in log if s == 429)),
             "minimum": minimum,
             "ratio": requests_made / minimum if minimum and requests_made is not None else None,
-            "page_size": page_size,
-            # the minimum above counts orders as ceil(orders / max) pages; /orders takes any max, so 1 would do
+            "page_ceiling": page_ceiling,
             "by_endpoint": dict(Counter(floor.endpoint_of(t) for _, t, _ in log)),
-            "appointments_minimum": max(1, math.ceil(fetched.get("appointments", 0) / page_size)),
+            "appointments_minimum": max(1, math.ceil(fetched.get("appointments", 0) / page_ceiling)),
         },
         "floor": {},
     }
@@ -171,12 +175,12 @@ def measure_floor(
     }
 
 
-def measure_repeated(kind: str, size: Size, sandbox: SandboxProcess, work: Path, page_size: int) -> dict[str, Any]:
+def measure_repeated(kind: str, size: Size, sandbox: SandboxProcess, work: Path, page_ceiling: int) -> dict[str, Any]:
     """The sync ``size.daily_runs`` times for the daily kind (once for the backfill): the run with the median wall
     time, with every run's wall time alongside."""
     runs = []
     for _ in range(size.daily_runs if kind == "daily" else 1):
-        runs.append(measure_sync(kind, size, sandbox, work, page_size))
+        runs.append(measure_sync(kind, size, sandbox, work, page_ceiling))
         if not runs[-1]["ok"]:
             return runs[-1]
     runs.sort(key=lambda run: run["wall_seconds"])
@@ -200,22 +204,75 @@ def measure_dbt_fixed_cost(sandbox: SandboxProcess, work: Path) -> float | None:
     return child.wall_seconds if child.returncode == 0 else None
 
 
-def bench_size(size: Size, page_size: int, keep: bool) -> dict[str, Any]:
+def measure_peer(size: Size, sandbox: SandboxProcess, work: Path, truth: dict[str, int]) -> dict[str, Any]:
+    """dlt's generic ``rest_api`` source on the same server (rate-limited, like the syncs), in its own process."""
+    env = {**child_env(sandbox, work), "PYTHONUNBUFFERED": "1"}
+    child = run_measured(
+        [
+            sys.executable,
+            "-m",
+            "bench.peer",
+            "--base-url",
+            sandbox.limited_url,
+            "--since",
+            SINCE.isoformat(),
+            "--database",
+            str(work / "peer.duckdb"),
+        ],
+        env=env,
+        cwd=PROJECT_DIR,
+        timeout=size.timeout_seconds,
+        log_path=work / "peer.log",
+    )
+    log = sandbox.request_log(work / "peer.requests.json")
+    lines = [line for line in child.log_path.read_text(errors="replace").splitlines() if line.startswith('{"rows"')]
+    rows = json.loads(lines[-1])["rows"] if lines and child.returncode == 0 else {}
+    return {
+        "ok": bool(rows),
+        "error": None if rows else f"exit {child.returncode}: {child.tail(3)}",
+        "wall_seconds": child.wall_seconds,
+        "cpu_seconds": child.cpu_seconds,
+        "peak_rss_bytes": child.peak_rss_tree,
+        "requests": len(log),
+        "http_429": sum(1 for _, _, status in log if status == 429),
+        "rows": rows,
+        "missed": {name: truth[name] - rows.get(name, 0) for name in truth} if rows else {},
+    }
+
+
+def account_truth(cache: Path) -> dict[str, int]:
+    """Rows the captured account holds: what a complete read of it loads."""
+    lines = {name: sum(1 for _ in (cache / f"{name}.jsonl").open("rb")) for name in ("appointments", "orders")}
+    return {**lines, "clients": len(json.loads((cache / "clients.json").read_bytes()))}
+
+
+def bench_size(size: Size, page_ceiling: int, keep: bool, cache_root: Path | None, peer: bool) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix=f"acuity-bench-{size.name}-"))
-    print(f"[{size.name}] sandbox ({size.scenario}); work dir {work}", flush=True)
+    cache = cache_root / size.cache_name() if cache_root is not None else None
+    server = "pre-serialised bytes" if cache is not None else "the sandbox"
+    print(f"[{size.name}] {size.scenario} account served from {server}; work dir {work}", flush=True)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    sandbox = SandboxProcess(size, work / "sandbox.log", env)
-    body: dict[str, Any] = {"scenario": size.scenario, "syncs": {}}
+    sandbox = SandboxProcess(size, work / "sandbox.log", env, timeout=size.timeout_seconds, cache=cache)
+    body: dict[str, Any] = {
+        "scenario": size.scenario,
+        "server": {"static": sandbox.static, "capture_seconds": sandbox.capture_seconds, "cache": str(cache)},
+        "syncs": {},
+    }
     try:
         for kind in ("backfill", "daily"):
             print(f"[{size.name}] {kind} sync ...", flush=True)
-            sync = body["syncs"][kind] = measure_repeated(kind, size, sandbox, work, page_size)
+            sync = body["syncs"][kind] = measure_repeated(kind, size, sandbox, work, page_ceiling)
             state = "ok" if sync["ok"] else f"FAILED: {sync['error']}"
             print(f"[{size.name}] {kind}: {sync['wall_seconds']:.1f} s end-to-end, {state}", flush=True)
             if not sync["ok"]:
                 break  # a daily sync after a failed backfill measures nothing meaningful
         else:
             body["dbt_fixed_seconds"] = measure_dbt_fixed_cost(sandbox, work)
+            if peer and cache is not None:
+                print(f"[{size.name}] peer: dlt rest_api ...", flush=True)
+                body["truth"] = account_truth(cache)
+                body["peer"] = measure_peer(size, sandbox, work, body["truth"])
+                print(f"[{size.name}] peer: {body['peer']['wall_seconds']:.1f} s", flush=True)
     finally:
         sandbox.stop()
         body["sandbox_cpu_seconds"] = sandbox.cpu_seconds
@@ -227,7 +284,15 @@ def bench_size(size: Size, page_size: int, keep: bool) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="seed,medium,large", help="comma list of seed, medium, large")
+    parser.add_argument("--sizes", default="seed,medium", help="comma list of seed, medium, large")
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "acuity-bench-cache",
+        help="where each size's account is captured once and served from",
+    )
+    parser.add_argument("--sandbox-server", action="store_true", help="serve from the sandbox (the old floor)")
+    parser.add_argument("--no-peer", action="store_true", help="skip dlt's rest_api peer")
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "bench" / "results")
     parser.add_argument("--keep", action="store_true", help="keep the temporary warehouses and logs")
     args = parser.parse_args(argv)
@@ -235,17 +300,18 @@ def main(argv: list[str] | None = None) -> int:
         sizes = parse_sizes(args.sizes)
     except ValueError as exc:
         parser.error(str(exc))
-    page_size = int(os.environ.get("ACUITY_PAGE_SIZE", 1000))
+    page_ceiling = int(os.environ.get("ACUITY_PAGE_CEILING", DEFAULT_CEILING))
     started = time.perf_counter()
     results: dict[str, Any] = {
         "machine": machine.describe(),
         "as_of": AS_OF.isoformat(),
         "since": SINCE.isoformat(),
-        "page_size": page_size,
+        "page_ceiling": page_ceiling,
         "sizes": {},
     }
+    cache_root = None if args.sandbox_server else args.cache_dir
     for size in sizes:
-        results["sizes"][size.name] = bench_size(size, page_size, args.keep)
+        results["sizes"][size.name] = bench_size(size, page_ceiling, args.keep, cache_root, not args.no_peer)
     results["seconds"] = time.perf_counter() - started
     results["load_average_at_end"] = machine.load_average()
     results["targets"] = report.evaluate(results)

@@ -18,10 +18,14 @@ from transform.paths import PROJECT_DIR
 class SandboxProcess:
     """A ``bench.serve`` child; every exchange has a timeout so a wedged sandbox fails the run instead of hanging."""
 
-    def __init__(self, size: Size, log_path: Path, env: dict[str, str], timeout: float = 120.0) -> None:
+    def __init__(
+        self, size: Size, log_path: Path, env: dict[str, str], timeout: float = 120.0, cache: Path | None = None
+    ) -> None:
+        """``cache``: serve the account as pre-serialised bytes from this directory (captured first if empty)."""
         self._log = log_path.open("wb")
+        extra = ["--cache", str(cache)] if cache is not None else []
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "bench.serve", *size.serve_args()],
+            [sys.executable, "-m", "bench.serve", *size.serve_args(), *extra],
             cwd=PROJECT_DIR,
             env=env,
             stdin=subprocess.PIPE,
@@ -37,6 +41,8 @@ class SandboxProcess:
         self.open_url: str = hello["open"]
         self.user_id: str = hello["user_id"]
         self.api_key: str = hello["api_key"]
+        self.static: bool = hello.get("static", False)
+        self.capture_seconds: float | None = hello.get("capture_seconds")
 
     def _stdin(self) -> TextIO:
         assert self._process.stdin is not None

@@ -24,6 +24,11 @@ class Size:
     # no-change daily syncs to run; the median is reported. A few seconds on a shared machine swing by 10 to 30%.
     daily_runs: int = 1
 
+    def cache_name(self) -> str:
+        """The capture directory's name: one per distinct account, so a changed size is captured again."""
+        counts = "-".join(str(n) for n in (self.appointments, self.clients, self.orders))
+        return f"{self.scenario}-{AS_OF.isoformat()}-{counts}"
+
     def serve_args(self) -> list[str]:
         args = ["--scenario", self.scenario, "--as-of", AS_OF.isoformat()]
         counts = {"--appointments": self.appointments, "--clients": self.clients, "--orders": self.orders}

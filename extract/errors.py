@@ -17,3 +17,7 @@ class AcuityNotFoundError(AcuityError):
 
 class AcuityResponseError(AcuityError):
     """The server answered something that is not the JSON list we asked for."""
+
+
+class AcuityAccountMismatchError(AcuityError):
+    """The credentials reach another Acuity account than the one a tenant's history in the warehouse belongs to."""

@@ -5,11 +5,37 @@ Acuity silently truncates every list at ``max`` rows and offers no offset or cur
   last row is complete, so the next request starts at the first local date that could still hold unseen rows;
 - orders: no date filter at all, so ask again with a larger ``max`` until the answer is shorter than ``max``.
 Neither stops because a response held nothing new (the seed importer's bug): only a short response ends a read.
+
+How much to ask for (issue 16): every request costs a rate-limited round trip, while a large ``max`` costs nothing
+when the answer is short. So the first ``max`` is what the read probably holds: the caller's ``expected`` count (the
+count it saw last time) with a margin, or the ceiling when there is no such count; after a full answer, the next
+``max`` covers what the rows seen so far project for the rest of the window. ``max`` never exceeds ``page_ceiling``
+(Acuity documents no maximum; other connectors use 100000) and never shrinks within a read, and every full answer
+either moves the cursor forward or doubles ``max``: a read takes at most (days in the window + log2(ceiling) + 1)
+requests, and a window that stays full at the ceiling without progress fails with a one-line error instead of
+looping. ``page_size`` (≥ 1 after clamping) is the smallest ``max`` ever asked and the slack added to estimates.
+
+Conservation contract of ``read_appointment_window`` (issue 13): every element of every response ends up in exactly
+one of these places, so nothing the server sent vanishes without a trace:
+- **yielded**: each appointment whose local date is in [first, last], once per id; and every element that cannot be
+  identified (``null``, a string, a number, a list, an object without a usable ``id``), so the caller can quarantine
+  it. Such elements cannot be matched across the overlapping requests, so identical copies are yielded as many times
+  as the most any single response held them;
+- **duplicates** (caller's list): extra copies of an id within ONE response, a server fault;
+- **outside** (caller's list): an appointment dated outside the whole window [first, last] (a server ignoring
+  ``minDate``/``maxDate``, a year-0001 or year-9999 datetime), once per id;
+- **silent overlap**: an id already yielded, re-sent because consecutive requests overlap by up to a day. This is the
+  only case that is dropped without a report, and it is a repeat, not a record.
+No element's content can crash the read: malformed datetimes (including ones whose UTC conversion overflows) only
+stop that row from moving the cursor. Only a response that is not a list fails the read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import json
+import math
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -20,6 +46,8 @@ Fetch = Callable[[str, dict[str, Any]], Any]
 # Local time = UTC + offset and offsets run from -12:00 to +14:00: an appointment that starts at or after UTC
 # instant T has a local date no earlier than the date of T - 12 h.
 _MOST_NEGATIVE_OFFSET = timedelta(hours=12)
+DEFAULT_PAGE_CEILING = 100_000
+_MARGIN = 1.25  # asked for over the expected count: accounts grow, windows move
 
 
 def parse_acuity_datetime(value: str) -> datetime:
@@ -28,18 +56,29 @@ def parse_acuity_datetime(value: str) -> datetime:
 
 
 def read_appointment_window(
-    fetch: Fetch, first: date, last: date, page_size: int, duplicates: list[dict[str, Any]] | None = None
-) -> Iterator[dict[str, Any]]:
+    fetch: Fetch,
+    first: date,
+    last: date,
+    page_size: int,
+    duplicates: list[Any] | None = None,
+    outside: list[Any] | None = None,
+    *,
+    expected: int | None = None,
+    page_ceiling: int = DEFAULT_PAGE_CEILING,
+) -> Iterator[Any]:
     """Yield every appointment (canceled included) whose local date is in [first, last], each id once.
 
-    Consecutive requests overlap by up to a day, so an id seen before is expected and skipped; an id repeated
-    within ONE response is a server fault and its extra copies go to ``duplicates``. Rows dated outside the window
-    (a server ignoring minDate) belong to other reads and are left to them; rows without a usable date are yielded
-    so the caller can quarantine them.
+    See the module docstring for where every other element goes; pass ``duplicates`` and ``outside`` lists to
+    receive them (without them those elements are only dropped, which a caller that loads data must not accept).
+    ``expected``: how many rows the caller thinks the window holds (None: unknown, ask for the ceiling).
     """
-    seen: set[int] = set()
+    seen: set[Hashable] = set()
+    reported_outside: set[Hashable] = set()
+    unidentified: Counter[str] = Counter()  # canonical text -> copies yielded so far
     window = (first.isoformat(), last.isoformat())
-    cursor, size = first, page_size
+    ceiling = max(1, page_ceiling)
+    smallest = min(max(1, page_size), ceiling)
+    cursor, size = first, _first_ask(expected, smallest, ceiling)
     while cursor <= last:
         params = {
             "minDate": cursor.isoformat(),
@@ -51,24 +90,83 @@ def read_appointment_window(
         rows = fetch("/appointments", params)
         if not isinstance(rows, list):
             raise AcuityResponseError(f"/appointments returned {type(rows).__name__}, expected a list")
-        in_response: set[Any] = set()
+        in_response: set[Hashable] = set()
+        copies: Counter[str] = Counter()
         for row in rows:
-            key = row.get("id")
-            if key in in_response and duplicates is not None:
-                duplicates.append(row)
+            key = _identity(row)
+            if key is None:
+                text = _canonical(row)
+                copies[text] += 1
+                if copies[text] > unidentified[text]:
+                    unidentified[text] += 1
+                    yield row
+                continue
+            if key in in_response:
+                if duplicates is not None:
+                    duplicates.append(row)
+                continue
             in_response.add(key)
-            if key in seen or not _dated_within(row, window):
+            if not _dated_within(row, window):
+                if key not in reported_outside:
+                    reported_outside.add(key)
+                    if outside is not None:
+                        outside.append(row)
+                continue
+            if key in seen:
                 continue
             seen.add(key)
             yield row
         if len(rows) < size:
             return
-        next_cursor = _first_incomplete_date(rows)
+        next_cursor = _first_incomplete_date(rows, window)
         if next_cursor is None or next_cursor <= cursor:
             # one span of ~a day holds at least `size` rows: only a larger answer can get past it
-            size *= 2
+            if size >= ceiling:
+                raise AcuityResponseError(
+                    f"/appointments stays full at max={ceiling} without getting past {cursor.isoformat()}"
+                    " (more rows on about one day than the ceiling, or a server ignoring minDate):"
+                    " raise ACUITY_PAGE_CEILING"
+                )
+            size = min(ceiling, size * 2)
         else:
+            projected = _projected_rest(rows, cursor, next_cursor, last) + smallest
+            size = min(ceiling, max(size, projected))
             cursor = next_cursor
+
+
+def _first_ask(expected: int | None, smallest: int, ceiling: int) -> int:
+    """The first ``max``: the expected count with a margin and slack, or the ceiling when nothing is known."""
+    if not isinstance(expected, int) or expected < 0:
+        return ceiling  # nothing known (or a state value this version did not write)
+    return min(ceiling, max(smallest, math.ceil(expected * _MARGIN) + smallest))
+
+
+def _projected_rest(rows: list[Any], cursor: date, next_cursor: date, last: date) -> int:
+    """Rows the next request will probably return: the rest of the window at the density just read, plus the rows of
+    this answer that will be sent again (those from ``next_cursor`` on, and any before ``cursor`` from a server
+    ignoring ``minDate``)."""
+    low, high = cursor.isoformat(), next_cursor.isoformat()
+    done = sum(1 for row in rows if isinstance(row, dict) and low <= str(row.get("datetime") or "")[:10] < high)
+    days_done = (next_cursor - cursor).days
+    days_left = (last - next_cursor).days + 1
+    return math.ceil(done / days_done * days_left * _MARGIN) + (len(rows) - done)
+
+
+def _identity(row: Any) -> Hashable | None:
+    """What makes two copies of a row the same appointment: its ``id`` (typed, so ``1`` and ``"1"`` differ).
+
+    None when there is nothing to go by: not an object, no id, or an id that is not a JSON scalar.
+    """
+    if not isinstance(row, dict):
+        return None
+    key = row.get("id")
+    if key is None or isinstance(key, (dict, list)):
+        return None
+    return (type(key).__name__, key)
+
+
+def _canonical(row: Any) -> str:
+    return json.dumps(row, sort_keys=True, default=str)
 
 
 def _dated_within(row: dict[str, Any], window: tuple[str, str]) -> bool:
@@ -79,26 +177,62 @@ def _dated_within(row: dict[str, Any], window: tuple[str, str]) -> bool:
     return window[0] <= day <= window[1]
 
 
-def _first_incomplete_date(rows: list[dict[str, Any]]) -> date | None:
-    """The earliest local date that may still hold rows the truncated response did not include."""
-    starts = []
-    for row in rows:
-        try:
-            starts.append(parse_acuity_datetime(row["datetime"]).astimezone(UTC))
-        except (KeyError, TypeError, ValueError):
-            continue  # a bad datetime is the models' business (counted there); it cannot move the cursor
-    if not starts:
+def _first_incomplete_date(rows: list[Any], window: tuple[str, str]) -> date | None:
+    """The earliest local date that may still hold rows the truncated response did not include.
+
+    Taken from the response's LAST identifiable row with a usable start inside the window, in the server's order:
+    on an ascending answer that is the latest such row, and a junk element, an id-less row or a row from outside the
+    window (year 9999 anywhere) cannot pull the cursor past rows never read. A misplaced one can only hold it back,
+    which costs a request, not data.
+    """
+    for row in reversed(rows):
+        if _identity(row) is not None and _dated_within(row, window):
+            bound = _earliest_local_date_from(row)
+            if bound is not None:
+                return bound
+    return None
+
+
+def _earliest_local_date_from(row: Any) -> date | None:
+    """The earliest local date an appointment starting at or after this row's instant can have (None: unknown).
+
+    The ends of the calendar cannot be shifted by hours: year 0001 moves nothing (``date.min``) and year 9999 says
+    the rest lies beyond any window (``date.max``), instead of raising ``OverflowError``.
+    """
+    if not isinstance(row, dict):
         return None
-    return (max(starts) - _MOST_NEGATIVE_OFFSET).date()
+    try:
+        start = parse_acuity_datetime(row["datetime"])
+    except (KeyError, TypeError, ValueError):
+        return None  # a bad datetime is the models' business (counted there); it cannot move the cursor
+    if start.tzinfo is None:
+        return None  # no offset, no instant: it cannot be placed in the ascending order
+    try:
+        return (start.astimezone(UTC) - _MOST_NEGATIVE_OFFSET).date()
+    except OverflowError:
+        return date.min if start.year == date.min.year else date.max
 
 
-def read_all_orders(fetch: Fetch, first_size: int) -> list[dict[str, Any]]:
-    """All orders: ``/orders`` only takes ``max``, so grow it until the answer is shorter than asked."""
-    size = first_size
+def read_all_orders(
+    fetch: Fetch, page_size: int, *, expected: int | None = None, page_ceiling: int = DEFAULT_PAGE_CEILING
+) -> list[Any]:
+    """All orders: ``/orders`` only takes ``max``, so a full answer is asked again at the ceiling (two requests at
+    most); a full answer at the ceiling fails in one line, since no request can read past it.
+
+    The first ``max`` is sized like the appointments' (``expected``: last run's count). Elements are returned as
+    sent, non-objects included, for the caller to screen.
+    """
+    ceiling = max(1, page_ceiling)
+    size = _first_ask(expected, min(max(1, page_size), ceiling), ceiling)
     while True:
         rows = fetch("/orders", {"max": size})
         if not isinstance(rows, list):
             raise AcuityResponseError(f"/orders returned {type(rows).__name__}, expected a list")
         if len(rows) < size:
             return rows
-        size *= 2
+        if size >= ceiling:
+            raise AcuityResponseError(
+                f"/orders returned a full answer at max={ceiling}, so some orders cannot be read:"
+                " raise ACUITY_PAGE_CEILING"
+            )
+        size = ceiling

@@ -6,11 +6,13 @@ dataset; tenants are told apart by the ``tenant_id`` column every raw row carrie
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,24 +21,22 @@ from dlt.common.destination import Destination
 
 from extract.client import AcuityClient
 from extract.config import SyncSettings, Tenant
-from extract.errors import AcuityError
-from extract.source import AppointmentWindow, acuity_source
+from extract.errors import AcuityAccountMismatchError, AcuityError, AcuityResponseError
+from extract.source import (
+    ENDPOINTS,
+    RESOURCES,
+    AppointmentWindow,
+    DateSpan,
+    ReconcileRead,
+    SourceState,
+    SyncCounts,
+    account_identity,
+    acuity_source,
+    read_reconcile_slice,
+)
 
 RAW_DATASET = "raw_acuity"
-# dlt's intermediate files live for seconds on local disk: compressing them only costs CPU (bench/results)
-os.environ.setdefault("EXTRACT__DATA_WRITER__DISABLE_COMPRESSION", "true")
-os.environ.setdefault("NORMALIZE__DATA_WRITER__DISABLE_COMPRESSION", "true")
-os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
-RESOURCES = ("account", "calendars", "appointment_types", "clients", "appointments", "orders")
-ENDPOINTS = {
-    "account": "/me",
-    "calendars": "/calendars",
-    "appointment_types": "/appointment-types",
-    "clients": "/clients",
-    "appointments": "/appointments",
-    "orders": "/orders",
-}
 _STATUS_COLUMNS = ("clients", "appointments", "orders")  # the seed's *_status fields, plus orders
 _STEPS = ("extract", "normalize", "load")
 
@@ -56,6 +56,11 @@ SYNC_RUN_COLUMNS: dict[str, Any] = {
     **{f"fetched_{name}": {"data_type": "bigint"} for name in RESOURCES},
     **{name: {"data_type": "bigint"} for name in ("appointments_rejected_time", "appointments_rejected_invalid")},
     **{name: {"data_type": "bigint"} for name in ("records_skipped", "records_flagged", "records_deduplicated")},
+    # the slice of older history this run reconciled (issue: Acuity has no "modified since") and what it found
+    "reconcile_first": {"data_type": "date"},
+    "reconcile_last": {"data_type": "date"},
+    "reconcile_status": {"data_type": "text"},
+    **{f"reconcile_{name}": {"data_type": "bigint"} for name in ("requests", "added", "changed", "retired")},
 }
 
 
@@ -67,12 +72,18 @@ class SyncResult:
     run_id: str
     status: str
     window: AppointmentWindow
-    fetched: Counter[str] = field(default_factory=Counter)
+    counts: SyncCounts = field(default_factory=SyncCounts)
     requests: int = 0
     requests_by_endpoint: dict[str, int] = field(default_factory=dict)
     statuses: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    recovered: str | None = None  # what was done about a load an earlier, killed run left pending
+    reconcile: ReconcileRead | None = None  # the slice of older history re-read, when there was one
+
+    @property
+    def fetched(self) -> Counter[str]:
+        return self.counts.fetched
 
 
 def make_pipeline(tenant_id: str, destination: Destination, pipelines_dir: Path) -> dlt.Pipeline:
@@ -85,19 +96,121 @@ def make_pipeline(tenant_id: str, destination: Destination, pipelines_dir: Path)
     )
 
 
-def choose_window(pipeline: dlt.Pipeline, settings: SyncSettings) -> AppointmentWindow:
+def choose_window(state: SourceState, settings: SyncSettings) -> AppointmentWindow:
     """First run (or an earlier --since, or --full-refresh): backfill from ``since``; later runs: the live window.
 
     The live window starts ``lookback_days`` before as-of, so late edits (no-shows, payments) of recent past
     appointments are seen, and ends ``horizon_days`` after it, covering every bookable future slot.
     """
-    state = pipeline.state.get("sources", {}).get("acuity", {})
-    backfilled_from = state.get("appointments_backfilled_from")
-    if settings.full_refresh or backfilled_from is None or settings.since < date.fromisoformat(backfilled_from):
+    backfilled_from = state.backfilled_from
+    if settings.full_refresh or backfilled_from is None or settings.since < backfilled_from:
         first = settings.since
     else:
-        first = max(settings.live_first, date.fromisoformat(backfilled_from))
+        first = max(settings.live_first, backfilled_from)
     return AppointmentWindow(first=first, last=settings.horizon)
+
+
+def choose_reconcile_span(state: SourceState, settings: SyncSettings, window: AppointmentWindow) -> DateSpan | None:
+    """The slice of history older than the live window that this run re-reads, in rotation.
+
+    History is [backfilled-from, live window's first date); cut in ``reconcile_runs`` slices, every date of it is
+    re-read at least once every ``reconcile_runs`` runs. The position is the tenant's dlt state, committed with the
+    load, so a killed run's slice is read again by the next run. A backfilling run reads all history anyway: none.
+    """
+    if state.backfilled_from is None or window.first <= state.backfilled_from:
+        return None
+    history = DateSpan(max(settings.since, state.backfilled_from), window.first - timedelta(days=1))
+    days = (history.last - history.first).days + 1
+    if days <= 0:
+        return None
+    length = -(-days // settings.reconcile_runs)  # ceiling division
+    start = state.reconcile_next
+    if start is None or not history.first <= start <= history.last:
+        start = history.first
+    return DateSpan(start, min(start + timedelta(days=length - 1), history.last))
+
+
+def _current_versions(pipeline: dlt.Pipeline, tenant_id: str, span: DateSpan) -> dict[Any, str]:
+    """Each appointment dated in ``span`` and the hash of its current version (dlt's scd2 row hash, ``_dlt_id``)."""
+    try:
+        with pipeline.sql_client() as sql:
+            table = sql.make_qualified_table_name("appointments")
+            rows = sql.execute_sql(
+                f"select id, _dlt_id from {table} where tenant_id = %s and _dlt_valid_to is null and {span.sql()}",
+                tenant_id,
+            )
+    except Exception:  # no appointments table yet
+        return {}
+    return dict(rows or [])
+
+
+def reconcile_changes(before: dict[Any, str], after: dict[Any, str]) -> dict[str, int]:
+    """What reconciling a slice changed: records added, changed (a new version) and retired (gone from Acuity)."""
+    return {
+        "reconcile_added": len(after.keys() - before.keys()),
+        "reconcile_changed": sum(1 for key in after.keys() & before.keys() if after[key] != before[key]),
+        "reconcile_retired": len(before.keys() - after.keys()),
+    }
+
+
+def finish_pending_load(pipeline: dlt.Pipeline) -> str | None:
+    """Complete, or else abandon, what a killed run left half done, before this run extracts anything.
+
+    dlt keeps a killed run's extracted or normalized package and, on the next ``run(data)``, loads it *instead of*
+    extracting (dlt docs, "running in production"): that run would then report having read nothing. So the package is
+    finished here, on its own (its data and its state — e.g. the backfill marker — land as if the killed run had
+    completed), and this run then extracts its window as usual. A package that cannot be loaded (e.g. written while
+    the disk was full) is aborted with dlt's ``abort_packages``, which also rolls the local state back to before it:
+    this run's re-read covers what it held.
+    """
+    if not pipeline.has_pending_data:
+        return None
+    try:
+        pipeline.run()  # no data: normalizes and loads the pending packages only
+    except Exception as exc:
+        pipeline.abort_packages()
+        return f"abandoned the load an interrupted run left pending ({one_line(exc)}); this run re-reads its window"
+    return "finished loading what an interrupted run had extracted"
+
+
+def recorded_state(pipeline: dlt.Pipeline, tenant_id: str) -> SourceState:
+    """The tenant's source state; in a warehouse written before accounts were recorded, the account its raw
+    ``account`` table holds (host unknown), so an old warehouse is protected too."""
+    state = SourceState.of(pipeline.state.get("sources", {}))
+    if state.account_id is not None:
+        return state
+    try:
+        with pipeline.sql_client() as sql:
+            table = sql.make_qualified_table_name("account")
+            rows = sql.execute_sql(
+                f"select distinct cast(id as varchar) from {table} where tenant_id = %s and _dlt_valid_to is null",
+                tenant_id,
+            )
+    except Exception:  # no account table yet: a first sync
+        return state
+    return dataclasses.replace(state, account_id=rows[0][0]) if rows and len(rows) == 1 else state
+
+
+def check_account(state: SourceState, me: Any, tenant: Tenant, warehouse: str) -> None:
+    """Stop before loading when these credentials reach another Acuity account than the tenant's history holds.
+
+    Mixing two accounts under one tenant id would silently merge their histories (and skip the new account's backfill,
+    since the tenant looks backfilled already). The first sync records the account; later ones must match it.
+    """
+    if not isinstance(me, dict):
+        raise AcuityResponseError(f"GET /me answered {type(me).__name__} where the account object was expected")
+    account_id, host = account_identity(me, tenant.base_url)
+    if account_id is None:
+        raise AcuityResponseError(
+            f"GET /me at {tenant.base_url} named no account id: cannot tell which account this is"
+        )
+    if state.account_id is None or (state.account_id, state.api_host or host) == (account_id, host):
+        return
+    raise AcuityAccountMismatchError(
+        f"tenant {tenant.tenant_id} in {warehouse} holds Acuity account {state.account_id} at {state.api_host}, but"
+        f" these credentials reach account {account_id} at {host}; nothing was loaded. Sync it under another tenant"
+        f" id (ACUITY_TENANT_ID, or its own entry in the tenants file) or into another warehouse (ACUITY_WAREHOUSE)"
+    )
 
 
 def sync_tenant(
@@ -106,32 +219,79 @@ def sync_tenant(
     destination: Destination,
     pipelines_dir: Path,
     loader_file_format: str | None = "parquet",
+    log: Callable[[str], None] = print,
+    where: str = "the warehouse",
 ) -> SyncResult:
     """Extract + load one tenant, then append its run row (also when the sync failed, with the cause).
 
+    ``where`` names the warehouse in messages.
     Into DuckDB the load is parquet: typed and fast, while DuckDB's read_json would re-type ISO-looking strings.
     """
     pipeline = make_pipeline(tenant.tenant_id, destination, pipelines_dir)
     started = datetime.now(UTC)
     run_id = f"{started:%Y%m%dT%H%M%S}_{tenant.tenant_id}_{uuid.uuid4().hex[:8]}"
-    client = AcuityClient(tenant.base_url, tenant.user_id, tenant.api_key)
-    fetched: Counter[str] = Counter()
+    client = AcuityClient(
+        tenant.base_url,
+        tenant.user_id,
+        tenant.api_key,
+        request_deadline_seconds=settings.request_deadline_seconds,
+        run_deadline_seconds=settings.run_deadline_seconds,
+    )
     window = AppointmentWindow(settings.since, settings.horizon)
-    result = SyncResult(tenant.tenant_id, run_id, "failed", window, fetched)
+    result = SyncResult(tenant.tenant_id, run_id, "failed", window)
     load_id = None
+    reconcile_row: dict[str, Any] = {}
     try:
+        result.recovered = finish_pending_load(pipeline)
+        if result.recovered:
+            log(f"  tenant {tenant.tenant_id}: {result.recovered}")
         pipeline.sync_destination()  # restores state (and the backfill marker) on a machine that lost it
-        window = result.window = choose_window(pipeline, settings)
-        source = acuity_source(client, tenant.tenant_id, window, settings.page_size, fetched, run_id)
+        state = recorded_state(pipeline, tenant.tenant_id)
+        me = client.get(ENDPOINTS["account"])
+        check_account(state, me, tenant, where)
+        window = result.window = choose_window(state, settings)
+        span = choose_reconcile_span(state, settings, window)
+        if span is not None:
+            before = _current_versions(pipeline, tenant.tenant_id, span)
+            result.reconcile = read_reconcile_slice(
+                client, span, settings.page_size, settings.page_ceiling, settings.reconcile_budget
+            )
+            reconcile_row.update(reconcile_first=span.first, reconcile_last=span.last)
+            if result.reconcile is None:
+                reconcile_row["reconcile_status"] = "over_budget"
+                log(
+                    f"  tenant {tenant.tenant_id}: reconciling {span.first}..{span.last} needs more than"
+                    f" {settings.reconcile_budget} requests; raise ACUITY_RECONCILE_BUDGET or ACUITY_RECONCILE_RUNS"
+                )
+            else:
+                window = result.window = dataclasses.replace(window, reconcile=span)
+                reconcile_row.update(reconcile_status="done", reconcile_requests=result.reconcile.requests)
+        source = acuity_source(
+            client,
+            tenant.tenant_id,
+            window,
+            settings.page_size,
+            result.counts,
+            run_id,
+            me=me,
+            page_ceiling=settings.page_ceiling,
+            reconcile=result.reconcile,
+        )
         info = pipeline.run(source, loader_file_format=loader_file_format)
         load_id = info.loads_ids[-1] if info.loads_ids else None
         result.status = "success"
+        if window.reconcile is not None:
+            reconcile_row.update(reconcile_changes(before, _current_versions(pipeline, tenant.tenant_id, span)))
+    except AcuityAccountMismatchError as exc:  # the history belongs to another account: not even a run row is written
+        result.error = str(exc)
+        return result
     except Exception as exc:  # recorded in the run row, then re-raised by the caller's report
         result.error = one_line(exc)
     result.seconds = _step_seconds(pipeline)
     result.requests = client.stats.requests
     result.requests_by_endpoint = dict(client.stats.by_endpoint)
     result.statuses = dict(client.stats.statuses)
+    counts = result.counts
     row = {
         "run_id": run_id,
         "tenant_id": tenant.tenant_id,
@@ -151,9 +311,10 @@ def sync_tenant(
         **{f"{name}_status": client.stats.last_status.get(ENDPOINTS[name]) for name in _STATUS_COLUMNS},
         "http_bytes": client.stats.bytes_received,
         "http_seconds": round(client.stats.seconds, 3),
-        **{f"fetched_{name}": fetched.get(name, 0) for name in RESOURCES},
-        **_rejection_counts(fetched),
+        **{f"fetched_{name}": counts.fetched.get(name, 0) for name in RESOURCES},
+        **_rejection_counts(counts),
         **{f"{step}_seconds": result.seconds.get(step) for step in _STEPS},
+        **reconcile_row,
     }
     try:
         pipeline.run([row], table_name="sync_runs", write_disposition="append", columns=SYNC_RUN_COLUMNS)
@@ -163,15 +324,20 @@ def sync_tenant(
     return result
 
 
-def _rejection_counts(counts: Counter[str]) -> dict[str, int]:
-    """Quarantine counts for the run row; keys are ``<resource>_<action>_<reason>`` (extract.source._Screen)."""
+_TIME_REASONS = ("missing_datetime", "invalid_datetime", "datetime_out_of_range")
+
+
+def _rejection_counts(counts: SyncCounts) -> dict[str, int]:
+    """Quarantine counts for the run row: every appointment set aside is in exactly one of the first two columns, so
+    fetched = loaded + rejected_time + rejected_invalid (reasons as ``extract.validate`` and the source name them)."""
+    skipped_appointments = counts.set_aside("appointments", "skipped")
+    rejected_time = counts.set_aside("appointments", "skipped", _TIME_REASONS)
     return {
-        "appointments_rejected_time": counts["appointments_skipped_missing_datetime"]
-        + counts["appointments_skipped_invalid_datetime"],
-        "appointments_rejected_invalid": counts["appointments_skipped_missing_id"],
-        "records_skipped": sum(n for key, n in counts.items() if "_skipped_" in key),
-        "records_flagged": sum(n for key, n in counts.items() if "_kept_" in key),
-        "records_deduplicated": sum(n for key, n in counts.items() if "_deduplicated_" in key),
+        "appointments_rejected_time": rejected_time,
+        "appointments_rejected_invalid": skipped_appointments - rejected_time,
+        "records_skipped": counts.set_aside(action="skipped"),
+        "records_flagged": counts.set_aside(action="kept"),
+        "records_deduplicated": counts.set_aside(action="deduplicated"),
     }
 
 

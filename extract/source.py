@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import dlt
 from dlt.sources import DltResource
 
 from extract.client import AcuityClient
 from extract.errors import AcuityResponseError
-from extract.paging import read_all_orders, read_appointment_window
+from extract.paging import DEFAULT_PAGE_CEILING, read_all_orders, read_appointment_window
 from extract.validate import Issue, record_issues, rejected_row
 
 
@@ -58,7 +59,7 @@ APPOINTMENT_COLUMNS = _columns(
     forms="json",
     labels="json",
     addon_i_ds="json",
-    class_id="bigint",
+    class_id="text",  # a number in some answers, a string in Acuity's own examples: kept as sent
     sub_calendar_id="bigint",
     certificate="text",
 )
@@ -83,20 +84,148 @@ REJECTED_HINTS = dlt.mark.make_hints(
 )
 BATCH = 5000  # rows per yielded list: dlt handles lists far faster than single dicts
 
+# Each resource and the endpoint it reads, in load order; the run row and the log name them the same way.
+ENDPOINTS = {
+    "account": "/me",
+    "calendars": "/calendars",
+    "appointment_types": "/appointment-types",
+    "clients": "/clients",
+    "appointments": "/appointments",
+    "orders": "/orders",
+}
+RESOURCES = tuple(ENDPOINTS)
+
+# Keys of this source's dlt state; the resources below are the only writers, ``SourceState`` the only reader.
+_BACKFILLED_FROM = "appointments_backfilled_from"
+_ORDERS_LAST_COUNT = "orders_last_count"
+_APPOINTMENTS_LAST_COUNT = "appointments_last_count"
+_ACCOUNT = "account"
+_RECONCILE_NEXT = "reconcile_next"
+
 
 @dataclass(frozen=True)
-class AppointmentWindow:
-    """Local dates [first, last] whose appointments this run re-reads completely."""
+class SourceState:
+    """What earlier syncs of one tenant left in the source's state (restored from the warehouse by dlt).
+
+    ``account_id``/``api_host``: which Acuity account this tenant's history belongs to, recorded by its first sync.
+    ``backfilled_from``: the earliest date whose appointments were read in full.
+    ``reconcile_next``: the first date of the next slice of history to reconcile.
+    """
+
+    backfilled_from: date | None = None
+    account_id: str | None = None
+    api_host: str | None = None
+    reconcile_next: date | None = None
+
+    @classmethod
+    def of(cls, sources_state: dict[str, Any]) -> SourceState:
+        """Read from a pipeline's ``state["sources"]``."""
+        state = sources_state.get("acuity", {})
+        account = state.get(_ACCOUNT) or {}
+        backfilled = state.get(_BACKFILLED_FROM)
+        return cls(
+            backfilled_from=date.fromisoformat(backfilled) if backfilled else None,
+            account_id=account.get("id"),
+            api_host=account.get("host"),
+            reconcile_next=date.fromisoformat(state[_RECONCILE_NEXT]) if state.get(_RECONCILE_NEXT) else None,
+        )
+
+
+def account_identity(me: Any, base_url: str) -> tuple[str | None, str]:
+    """The account id ``/me`` names and the API host it was read from: what a tenant's history belongs to.
+
+    The host has no port: the identity of an account does not change with the port a local emulator happens to use.
+    """
+    account_id = me.get("id") if isinstance(me, dict) else None
+    return (None if account_id is None else str(account_id)), (urlsplit(base_url).hostname or base_url)
+
+
+@dataclass
+class SyncCounts:
+    """What one sync read per resource, and what it set aside per (resource, action, reason), for the run row."""
+
+    fetched: Counter[str] = field(default_factory=Counter)
+    issues: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+
+    def set_aside(self, resource: str | None = None, action: str | None = None, reasons: tuple[str, ...] = ()) -> int:
+        """How many issues match: all of them by default, else those of a resource, an action and/or reasons."""
+        return sum(
+            n
+            for (where, what, why), n in self.issues.items()
+            if resource in (None, where) and action in (None, what) and (not reasons or why in reasons)
+        )
+
+
+@dataclass(frozen=True)
+class DateSpan:
+    """Local dates [first, last]."""
 
     first: date
     last: date
 
-    def scope_sql(self, tenant_id: str) -> str:
-        """The raw rows this read is authoritative for (``datetime`` starts with the local ISO date)."""
+    def sql(self) -> str:
+        """Raw appointments dated in this span (``datetime`` starts with the local ISO date)."""
         return (
-            f"{_tenant_sql(tenant_id)} and substr(\"datetime\", 1, 10) >= '{self.first.isoformat()}'"
+            f"substr(\"datetime\", 1, 10) >= '{self.first.isoformat()}'"
             f" and substr(\"datetime\", 1, 10) <= '{self.last.isoformat()}'"
         )
+
+
+@dataclass(frozen=True)
+class AppointmentWindow:
+    """Local dates [first, last] whose appointments this run re-reads completely, and the slice of older history it
+    reconciles (``reconcile``; see ``ReconcileRead``)."""
+
+    first: date
+    last: date
+    reconcile: DateSpan | None = None
+
+    def scope_sql(self, tenant_id: str) -> str:
+        """The raw rows this run is authoritative for: scd2 retires only rows inside it."""
+        spans = [DateSpan(self.first, self.last), *([self.reconcile] if self.reconcile else [])]
+        return f"{_tenant_sql(tenant_id)} and (" + " or ".join(f"({span.sql()})" for span in spans) + ")"
+
+
+@dataclass
+class ReconcileRead:
+    """One slice of history older than the live window, read in full before the load (so its cost is known).
+
+    Acuity has no "modified since": an edit, cancellation or deletion of an old appointment is only seen by reading
+    its date again. Each run re-reads one slice, in rotation (``SourceState.reconcile_next``), within a request budget.
+    """
+
+    span: DateSpan
+    rows: list[Any] = field(default_factory=list)
+    duplicates: list[Any] = field(default_factory=list)
+    outside: list[Any] = field(default_factory=list)
+    requests: int = 0
+
+
+class _OverBudget(Exception):
+    pass
+
+
+def read_reconcile_slice(
+    client: AcuityClient, span: DateSpan, page_size: int, page_ceiling: int, budget: int
+) -> ReconcileRead | None:
+    """The slice's appointments, or None when reading it completely would take more than ``budget`` requests."""
+    read = ReconcileRead(span)
+
+    def fetch(endpoint: str, params: dict[str, Any]) -> Any:
+        if read.requests >= budget:
+            raise _OverBudget
+        read.requests += 1
+        return client.get(endpoint, params)
+
+    try:
+        read.rows = list(
+            read_appointment_window(
+                fetch, span.first, span.last, page_size, read.duplicates, read.outside, page_ceiling=page_ceiling
+            )
+        )
+    except _OverBudget:
+        return None
+    return read
 
 
 def _tenant_sql(tenant_id: str) -> str:
@@ -123,7 +252,7 @@ class _Screen:
     resource's fetched count = its loaded records + its ``<resource>_skipped_*`` counts. Never raises on a record.
     """
 
-    def __init__(self, resource: str, tenant_id: str, run_id: str, counts: Counter[str]) -> None:
+    def __init__(self, resource: str, tenant_id: str, run_id: str, counts: SyncCounts) -> None:
         self.resource, self.tenant_id, self.run_id, self.counts = resource, tenant_id, run_id, counts
         self.rejected: list[dict[str, Any]] = []
 
@@ -140,7 +269,7 @@ class _Screen:
         return [row for row in rows if self.keep(row)]
 
     def reject(self, row: Any, issue: Issue) -> None:
-        self.counts[f"{self.resource}_{issue.action}_{issue.reason}"] += 1
+        self.counts.issues[self.resource, issue.action, issue.reason] += 1
         self.rejected.append(rejected_row(self.tenant_id, self.run_id, self.resource, row, issue))
 
     def drain(self) -> Iterator[Any]:
@@ -156,25 +285,32 @@ def acuity_source(
     tenant_id: str,
     window: AppointmentWindow,
     page_size: int = 1000,
-    fetched: Counter[str] | None = None,
+    counts: SyncCounts | None = None,
     run_id: str = "",
+    me: dict[str, Any] | None = None,
+    page_ceiling: int = DEFAULT_PAGE_CEILING,
+    reconcile: ReconcileRead | None = None,
 ) -> list[DltResource]:
     """Clients, appointments, orders, appointment types, calendars and the account of one Acuity tenant.
 
-    ``fetched`` (optional) receives the number of rows read per resource and of rejected rows per reason, for the
-    run row; ``run_id`` tags the rows of ``rejected_records``.
+    ``counts`` (optional) receives the rows read per resource and the records set aside, for the run row; ``run_id``
+    tags the rows of ``rejected_records``; ``me`` is the ``/me`` answer when the caller already read it (to check
+    which account the credentials reach before anything loads). ``page_size`` is the smallest ``max`` asked and
+    ``page_ceiling`` the largest (``extract.paging``). ``reconcile``: the slice of older history read for this run,
+    loaded with the live window under the same scd2 scope (``window.reconcile`` must name its span).
     """
     schema = dlt.current.source_schema()
     schema.remove_type_detection("iso_timestamp")  # keep Acuity's strings; staging parses them
-    counts: Counter[str] = fetched if fetched is not None else Counter()
+    counts = counts if counts is not None else SyncCounts()
     tenant_scope = _scd2(_tenant_sql(tenant_id))
 
-    def whole_list(name: str, endpoint: str) -> Iterator[Any]:
+    def whole_list(name: str) -> Iterator[Any]:
         """An endpoint without paging, read whole; each record loads, loads flagged, or is quarantined."""
+        endpoint = ENDPOINTS[name]
         rows = client.get(endpoint)
         if not isinstance(rows, list):  # AcuityClient guarantees a list; say so in one line if anything else did not
             raise AcuityResponseError(f"GET {endpoint} answered {type(rows).__name__} where a list was expected")
-        counts[name] += len(rows)
+        counts.fetched[name] += len(rows)
         screen = _Screen(name, tenant_id, run_id, counts)
         yield _stamped(screen.kept(rows), tenant_id)
         yield from screen.drain()
@@ -182,7 +318,7 @@ def acuity_source(
     @dlt.resource(name="clients", write_disposition=tenant_scope, columns=CLIENT_COLUMNS)
     def clients() -> Iterator[list[dict[str, Any]]]:
         """All clients: ``/clients`` has no paging and returns every client in one answer."""
-        yield from whole_list("clients", "/clients")
+        yield from whole_list("clients")
 
     @dlt.resource(
         name="appointments",
@@ -192,10 +328,24 @@ def acuity_source(
     def appointments() -> Iterator[Any]:
         """Every appointment in the window, canceled ones included (``showall``), read until complete."""
         screen = _Screen("appointments", tenant_id, run_id, counts)
-        duplicates: list[dict[str, Any]] = []
+        duplicates: list[Any] = []
+        outside: list[Any] = []
         batch: list[dict[str, Any]] = []
-        for row in read_appointment_window(client.get, window.first, window.last, page_size, duplicates):
-            counts["appointments"] += 1
+        state = dlt.current.source_state()  # only the extract-time state is persisted with the load
+        expected = state.get(_APPOINTMENTS_LAST_COUNT)  # sizes the first `max`: one request is the usual case
+        read = 0
+        for row in read_appointment_window(
+            client.get,
+            window.first,
+            window.last,
+            page_size,
+            duplicates,
+            outside,
+            expected=expected,
+            page_ceiling=page_ceiling,
+        ):
+            read += 1
+            counts.fetched["appointments"] += 1
             if screen.keep(row):
                 row["tenant_id"] = tenant_id
                 batch.append(row)
@@ -203,38 +353,50 @@ def acuity_source(
                 yield batch
                 batch = []
         yield batch
+        if reconcile is not None:  # the slice of older history, screened like the live window
+            counts.fetched["appointments"] += len(reconcile.rows)
+            yield _stamped([row for row in reconcile.rows if screen.keep(row)], tenant_id)
+            duplicates.extend(reconcile.duplicates)
+            outside.extend(reconcile.outside)
+            state[_RECONCILE_NEXT] = (reconcile.span.last + timedelta(days=1)).isoformat()
         for row in duplicates:
             screen.reject(row, Issue("duplicate_id_in_response", "deduplicated"))
+        counts.fetched["appointments"] += len(outside)  # sent, so counted: fetched = loaded + set aside
+        for row in outside:  # dated outside the window this run asked for: never silently dropped
+            screen.reject(row, Issue("outside_requested_window", "skipped"))
         yield from screen.drain()
-        state = dlt.current.source_state()  # only the extract-time state is persisted with the load
-        previous = state.get("appointments_backfilled_from")
-        state["appointments_backfilled_from"] = min(filter(None, [previous, window.first.isoformat()]))
+        state[_APPOINTMENTS_LAST_COUNT] = read
+        previous = state.get(_BACKFILLED_FROM)
+        state[_BACKFILLED_FROM] = min(filter(None, [previous, window.first.isoformat()]))
 
     @dlt.resource(name="orders", write_disposition=tenant_scope, columns=ORDER_COLUMNS)
     def orders() -> Iterator[Any]:
         """All orders; the first ``max`` tried is sized from the last run's count so one request usually does."""
         state = dlt.current.source_state()
-        expected = int(state.get("orders_last_count", 0) * 1.2) + 1
-        rows = read_all_orders(client.get, max(page_size, expected))
-        state["orders_last_count"] = len(rows)
-        counts["orders"] += len(rows)
+        expected = state.get(_ORDERS_LAST_COUNT)
+        rows = read_all_orders(client.get, page_size, expected=expected, page_ceiling=page_ceiling)
+        state[_ORDERS_LAST_COUNT] = len(rows)
+        counts.fetched["orders"] += len(rows)
         screen = _Screen("orders", tenant_id, run_id, counts)
         yield _stamped([row for row in rows if screen.keep(row)], tenant_id)
         yield from screen.drain()
 
     @dlt.resource(name="appointment_types", write_disposition=tenant_scope, columns=APPOINTMENT_TYPE_COLUMNS)
     def appointment_types() -> Iterator[list[dict[str, Any]]]:
-        yield from whole_list("appointment_types", "/appointment-types")
+        yield from whole_list("appointment_types")
 
     @dlt.resource(name="calendars", write_disposition=tenant_scope, columns=CALENDAR_COLUMNS)
     def calendars() -> Iterator[list[dict[str, Any]]]:
-        yield from whole_list("calendars", "/calendars")
+        yield from whole_list("calendars")
 
     @dlt.resource(name="account", write_disposition=tenant_scope, columns=ACCOUNT_COLUMNS)
     def account() -> Iterator[dict[str, Any]]:
-        """``/me``: the account's time zone is what order times (which carry no offset) are local to."""
-        me = client.get("/me")
-        counts["account"] += 1
-        yield _stamped([me], tenant_id)
+        """``/me``: the account's time zone is what order times (which carry no offset) are local to. Its id and the
+        API host are recorded in the state: the account this tenant's history belongs to."""
+        answer = me if me is not None else client.get(ENDPOINTS["account"])
+        account_id, host = account_identity(answer, client.base_url)
+        dlt.current.source_state()[_ACCOUNT] = {"id": account_id, "host": host}
+        counts.fetched["account"] += 1
+        yield _stamped([answer], tenant_id)
 
     return [account(), calendars(), appointment_types(), clients(), appointments(), orders()]

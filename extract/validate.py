@@ -53,7 +53,6 @@ FIELDS: dict[str, dict[str, str]] = {
         **_PERSON,
         "appointmentTypeID": "int",
         "calendarID": "int",
-        "classID": "int",
         "subCalendarID": "int",
         "canceled": "bool",
         "noShow": "bool",

@@ -2,6 +2,7 @@
 
 from sandbox.account import Account
 from sandbox.generator import build_account
+from sandbox.readings import Readings
 from sandbox.server import Fault, SandboxServer
 
-__all__ = ["Account", "Fault", "SandboxServer", "build_account"]
+__all__ = ["Account", "Fault", "Readings", "SandboxServer", "build_account"]

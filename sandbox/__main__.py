@@ -5,23 +5,75 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
-from sandbox.generator import build_account
+from sandbox.cache import DEFAULT_BUDGET
+from sandbox.generator import LARGE_DEFAULTS, build_account
 from sandbox.server import SandboxServer
 
 
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI's options, each with help text (a unit test holds every flag to that)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox",
+        description="Local Acuity Scheduling API v1 emulator: one generated account over HTTP, deterministic by seed.",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=8765,
+        help="port on 127.0.0.1 to serve on, 0 for any free one (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--scenario",
+        default="seed",
+        choices=("seed", "large"),
+        help="seed: the real tenant's shape (650 clients, ~2,000 appointments); "
+        "large: records derived per index, any size (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=42, help="random seed: the same seed serves the same bytes (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        default=date(2026, 11, 24),
+        help="the account's 'today' (YYYY-MM-DD): history lies before it, bookings after it (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--user-id",
+        default="10001",
+        help="numeric Acuity user id accepted as the Basic-auth user (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--api-key", default="sandbox-key", help="API key accepted as the Basic-auth password (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--appointments",
+        type=int,
+        help=f"number of appointments (large scenario only; default {LARGE_DEFAULTS['appointments']:,})",
+    )
+    parser.add_argument(
+        "--clients", type=int, help=f"number of clients (large scenario only; default {LARGE_DEFAULTS['clients']:,})"
+    )
+    parser.add_argument(
+        "--orders", type=int, help=f"number of orders (large scenario only; default {LARGE_DEFAULTS['orders']:,})"
+    )
+    parser.add_argument(
+        "--no-rate-limit",
+        action="store_true",
+        help="serve without Acuity's 10 requests/s and 20 concurrent connections limit",
+    )
+    parser.add_argument(
+        "--cache-mb",
+        type=int,
+        default=DEFAULT_BUDGET // 2**20,
+        help="memory for rendered answers, reused until the account changes; 0 renders every request "
+        "(default: %(default)s)",
+    )
+    return parser
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m sandbox", description="Local Acuity Scheduling API v1 emulator")
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--scenario", default="seed", choices=("seed", "large"))
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--as-of", type=date.fromisoformat, default=date(2026, 11, 24))
-    parser.add_argument("--user-id", default="10001")
-    parser.add_argument("--api-key", default="sandbox-key")
-    parser.add_argument("--appointments", type=int, help="large scenario only")
-    parser.add_argument("--clients", type=int, help="large scenario only")
-    parser.add_argument("--orders", type=int, help="large scenario only")
-    parser.add_argument("--no-rate-limit", action="store_true")
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     account = build_account(
         args.scenario,
         args.seed,
@@ -30,7 +82,12 @@ def main(argv: list[str] | None = None) -> None:
         clients=args.clients,
         orders=args.orders,
     )
-    server = SandboxServer({args.user_id: (args.api_key, account)}, rate_limit=not args.no_rate_limit, port=args.port)
+    server = SandboxServer(
+        {args.user_id: (args.api_key, account)},
+        rate_limit=not args.no_rate_limit,
+        port=args.port,
+        cache_bytes=args.cache_mb * 2**20,
+    )
     # The key is the caller's own secret: name the user id only, so logs never carry credentials.
     print(f"Acuity sandbox ({args.scenario}, seed {args.seed}, as of {args.as_of}) at {server.base_url}")
     print(f"Basic auth: user id {args.user_id}, password = the --api-key you passed", flush=True)

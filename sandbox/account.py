@@ -7,6 +7,7 @@ so a million-appointment account stays cheap and a mutation is visible to the ve
 from __future__ import annotations
 
 import heapq
+import itertools
 import random
 import threading
 from collections import Counter
@@ -21,12 +22,14 @@ from zoneinfo import ZoneInfo
 from sandbox import render
 from sandbox.catalog import APPOINTMENT_TYPES, CALENDARS, PROFILE
 from sandbox.design import assemble, local_slot, midnight_utc, pick_calendar
-from sandbox.matching import ContactIndex, normalise_email
+from sandbox.matching import RULES, normalise_email, person_index
+from sandbox.readings import Readings
 from sandbox.records import Appointment, Client, Order
 from sandbox.sources import AppointmentSource, ClientSource, OrderSource
 
 _CALENDARS = {c.id: c for c in CALENDARS}
 _TYPES = {t.id: t for t in APPOINTMENT_TYPES}
+_ZONES = {c.id: ZoneInfo(c.timezone) for c in CALENDARS}
 # Local dates span UTC-12..UTC+14, so a day-padded UTC window always contains every candidate.
 _PAD = timedelta(days=1)
 REVENUE_STATUSES = ("paid", "delivered")
@@ -47,6 +50,8 @@ class AppointmentQuery:
     last_name: str | None = None
     email: str | None = None
     phone: str | None = None
+    fields: tuple[tuple[int, str], ...] = ()  # field:<id>=<value>, every one must match
+    with_forms: bool = True  # excludeForms=true -> False
 
 
 def _key(appt: Appointment) -> tuple[datetime, int]:
@@ -57,8 +62,19 @@ def _same(wanted: str | None, actual: str) -> bool:
     return wanted is None or wanted.strip().lower() == actual.strip().lower()
 
 
+def _reverse_ties(ordered: Iterator[Appointment]) -> Iterator[Appointment]:
+    """The same sequence with each run of equal starts reversed (the `reverse_id` reading of ties)."""
+    for _, same_start in itertools.groupby(ordered, key=lambda a: a.start):
+        yield from reversed(list(same_start))
+
+
+def _answered(appt: Appointment, field_id: int, value: str) -> bool:
+    """field:<id>=<value>: some intake answer to that field equals value (case and outer spaces ignored)."""
+    return any(a.field_id == field_id and _same(value, a.value) for a in appt.forms)
+
+
 class Account:
-    """One tenant. `exhaustive` accounts (the seed scenario) also keep id-level ground truth and re-match."""
+    """One tenant. `exhaustive` accounts (the seed scenario) also report id-level ground truth."""
 
     def __init__(
         self,
@@ -70,8 +86,12 @@ class Account:
         clients: ClientSource,
         orders: OrderSource,
         exhaustive: bool,
+        readings: Readings | None = None,
     ) -> None:
         self.scenario = scenario
+        self.readings = readings or Readings()
+        # Bumped by every change, so a server can keep rendered answers until the account changes (see server.py).
+        self.version = 0
         self.seed = seed
         self.as_of = as_of
         self.profile = PROFILE
@@ -97,13 +117,17 @@ class Account:
         return [render.calendar(c) for c in CALENDARS]
 
     def appointment_types(self, include_deleted: bool = False) -> list[dict[str, Any]]:
-        return [render.appointment_type(t) for t in APPOINTMENT_TYPES if t.active or include_deleted]
+        """Active types; retired ones (`active: false`, still on old appointments) only with includeDeleted."""
+        return [render.appointment_type(t, self.profile) for t in APPOINTMENT_TYPES if t.active or include_deleted]
 
     def appointments(self, query: AppointmentQuery) -> list[dict[str, Any]]:
         low = midnight_utc(query.min_date) - _PAD if query.min_date else None
         high = midnight_utc(query.max_date) + 2 * _PAD if query.max_date else None
-        matches = (a for a in self._stream(low, high, query.descending) if self._wanted(a, query))
-        return [self._render(a) for a in islice(matches, query.max)]
+        ordered = self._stream(low, high, query.descending)
+        if self.readings.ties == "reverse_id":
+            ordered = _reverse_ties(ordered)
+        matches = (a for a in ordered if self._wanted(a, query))
+        return [self._render(a, query.with_forms) for a in islice(matches, self.readings.limit(query.max))]
 
     def appointment(self, appointment_id: int) -> dict[str, Any] | None:
         appt = self._current(appointment_id)
@@ -120,13 +144,15 @@ class Account:
                 yield render.client(client)
 
     def orders(self, limit: int = 100) -> Iterator[dict[str, Any]]:
-        for order in islice(self._orders_newest_first(), limit):
-            yield render.order(order, self.profile.timezone)
+        zone = self.profile.timezone if self.readings.order_time_zone == "account" else "UTC"
+        for order in islice(self._orders_newest_first(), self.readings.limit(limit)):
+            yield render.order(order, zone)
 
     # ---- mutations ---------------------------------------------------------------------------------------
     def advance(self, days: int) -> date:
         with self._lock:
             self.as_of += timedelta(days=days)
+            self.version += 1
             return self.as_of
 
     def book(self, n: int = 1) -> list[dict[str, Any]]:
@@ -145,10 +171,10 @@ class Account:
                     calendar=calendar,
                     contact=(client.first_name, client.last_name, client.email, client.phone),
                     person=client.person,
-                    rule="email",
                 )
                 self._next_appointment_id += 1
                 self._changed[appt.id] = appt
+                self.version += 1
                 booked.append(self._render(appt))
         return booked
 
@@ -157,16 +183,40 @@ class Account:
             raise ValueError("new_start must be timezone-aware")
         return self._update(appointment_id, start=new_start.astimezone(UTC))
 
-    def cancel(self, appointment_id: int) -> dict[str, Any]:
+    def cancel(self, appointment_id: int, no_show: bool = False) -> dict[str, Any]:
+        """Acuity's cancel call; `no_show=True` is an admin cancel that marks a no-show (canceled and noShow)."""
+        if no_show:
+            return self.set_no_show(appointment_id)
         return self._update(appointment_id, canceled=True)
 
-    def set_no_show(self, appointment_id: int) -> dict[str, Any]:
-        return self._update(appointment_id, no_show=True)
+    def set_no_show(self, appointment_id: int, no_show: bool = True) -> dict[str, Any]:
+        """Mark (or unmark) a no-show. An active appointment is canceled by it, as Acuity's cancel call does; a
+        canceled one keeps `canceled` and only its `noShow` changes. Only an appointment that has started can be
+        missed, so a future one is refused (the sandbox's rule: no future no-show distorts future counts)."""
+        with self._lock:
+            appt = self._require(appointment_id)
+            if no_show and appt.start >= midnight_utc(self.as_of):
+                raise ValueError(f"appointment {appointment_id} has not started yet: it cannot be a no-show")
+            return self._store(replace(appt, canceled=True, no_show=True) if no_show else replace(appt, no_show=False))
+
+    def edit(self, appointment_id: int, *, notes: str | None = None, price_sold: str | None = None) -> dict[str, Any]:
+        """Change what staff can change without rescheduling: notes and the price sold (payments stay <= price)."""
+        with self._lock:
+            appt = self._require(appointment_id)
+            changes: dict[str, Any] = {}
+            if notes is not None:
+                changes["notes"] = notes
+            if price_sold is not None:
+                changes["price_sold"] = price_sold
+                if Decimal(appt.amount_paid) > Decimal(price_sold):
+                    changes["amount_paid"] = price_sold
+            return self._store(replace(appt, **changes))
 
     def delete_appointment(self, appointment_id: int) -> dict[str, Any]:
         with self._lock:
             appt = self._require(appointment_id)
             self._deleted.add(appointment_id)
+            self.version += 1
             self._changed.pop(appointment_id, None)
             return self._render(appt)
 
@@ -181,8 +231,7 @@ class Account:
                 raise ValueError(f"{new_email!r} already belongs to a client")
             for index in targets:
                 self._client_overrides[index] = replace(self._client(index), email=new_email)
-            if self._exhaustive:
-                self._rematch({old, new})
+            self.version += 1
             return [render.client(self._client(i)) for i in targets]
 
     def pay_order(self, order_id: int) -> dict[str, Any]:
@@ -203,9 +252,8 @@ class Account:
         status: str = "paid",
         title: str = "Gift Certificate",
         person: int | None = None,
-        rule: str = "unmatched",
     ) -> dict[str, Any]:
-        """An order placed at the current as_of; pass the intended person/rule so ground truth stays right."""
+        """An order placed at the current as_of by `person` (None: not a client); the oracle decides its match."""
         with self._lock:
             order = Order(
                 id=self._next_order_id,
@@ -219,10 +267,10 @@ class Account:
                 title=title,
                 notes="",
                 person=person,
-                rule=rule,
             )
             self._next_order_id += 1
             self._extra_orders.append(order)
+            self.version += 1
             return render.order(order, self.profile.timezone)
 
     def add_unmatched_order(self, total: str) -> dict[str, Any]:
@@ -246,7 +294,7 @@ class Account:
             self.reschedule(rescheduled.id, rescheduled.start + timedelta(days=1, hours=2))
             self.cancel(canceled.id)
             self.delete_appointment(deleted.id)
-            self.set_no_show(no_show.id)
+            self.cancel(no_show.id, no_show=True)
             booked = [a["id"] for a in self.book(2)]
             unpaid = [o for o in islice(self._orders_newest_first(), 2000) if o.status == "unpaid"]
             paid_order = rng.choice(unpaid).id
@@ -264,26 +312,84 @@ class Account:
             "email_changed": (old_email, new_email),
         }
 
+    # ---- changes to old history (what a rolling reconciliation must find) -------------------------------
+    def appointment_days_old(self, days: int) -> Appointment:
+        """The first active appointment that started `days` days before as_of (UTC day), else the nearest day.
+
+        Deterministic for an account's state, so a test can name "the appointment 200 days old".
+        """
+        if days < 1:
+            raise ValueError("days must be >= 1: older history is what a reconciliation re-reads")
+        day = midnight_utc(self.as_of) - timedelta(days=days)
+        for spread in range(0, 15):
+            for start in dict.fromkeys((day - timedelta(days=spread), day + timedelta(days=spread))):
+                if start >= midnight_utc(self.as_of):
+                    continue
+                found = next((a for a in self._stream(start, start + _PAD, False) if not a.canceled), None)
+                if found is not None:
+                    return found
+        raise KeyError(f"no active appointment near {days} days before {self.as_of}")
+
+    def edit_days_old(self, days: int, *, notes: str | None = None, price_sold: str | None = None) -> int:
+        """Edit the appointment `days` days old (default: new notes and a 10% lower price); returns its id."""
+        with self._lock:
+            appt = self.appointment_days_old(days)
+            if notes is None and price_sold is None:
+                notes = f"Edited {days} days later by the studio"
+                price_sold = f"{Decimal(appt.price_sold) * Decimal('0.9'):.2f}"
+            self.edit(appt.id, notes=notes, price_sold=price_sold)
+            return appt.id
+
+    def cancel_days_old(self, days: int, no_show: bool = False) -> int:
+        """Cancel (or, with `no_show`, mark as a no-show) the appointment `days` days old; returns its id."""
+        with self._lock:
+            appt = self.appointment_days_old(days)
+            self.cancel(appt.id, no_show=no_show)
+            return appt.id
+
+    def delete_days_old(self, days: int) -> int:
+        """Delete the appointment `days` days old, so it vanishes from every answer; returns its id."""
+        with self._lock:
+            appt = self.appointment_days_old(days)
+            self.delete_appointment(appt.id)
+            return appt.id
+
     # ---- ground truth ------------------------------------------------------------------------------------
     def ground_truth(self, as_of: datetime | None = None) -> dict[str, Any]:
-        """Counts from current state and each record's intent (never from re-running the matching rules)."""
+        """What the warehouse must hold for the current state.
+
+        Counts come from the records; how each record matches comes from the oracle (sandbox/matching.py) over the
+        current clients, so an email change moves the expected matches with it. Every appointment has exactly one
+        status (scheduled, canceled or no_show): a no-show is canceled in the API but is never also counted as a
+        cancellation here. `future_canceled` counts every canceled future appointment (no future no-show exists:
+        set_no_show refuses one).
+        """
         now = as_of or midnight_utc(self.as_of)
         with self._lock:
+            oracle = person_index(self._iter_clients())
             totals: Counter[str] = Counter()
+            statuses: Counter[str] = Counter()
+            historical_statuses: Counter[str] = Counter()
             by_month: Counter[str] = Counter()
             rules: dict[int, str] = {}
+            status_by_id: dict[int, str] = {}
             for appt in self._stream(None, None, False):
                 totals["appointments"] += 1
+                statuses[appt.status] += 1
+                if self._exhaustive:
+                    status_by_id[appt.id] = appt.status
                 if appt.start < now:
                     totals["historical"] += 1
+                    historical_statuses[appt.status] += 1
                 elif appt.canceled:
                     totals["future_canceled"] += 1
                 else:
                     totals["future_active"] += 1
-                    totals["future_unmatched" if appt.person is None else "future_matched"] += 1
+                    person, rule = oracle.resolve(appt.first_name, appt.last_name, appt.email, appt.phone)
+                    totals["future_unmatched" if person is None else "future_matched"] += 1
                     by_month[appt.start.strftime("%Y-%m")] += 1
                     if self._exhaustive:
-                        rules[appt.id] = appt.rule
+                        rules[appt.id] = rule
             revenue: dict[int, Decimal] = {}
             unmatched = Decimal(0)
             orders = 0
@@ -291,10 +397,12 @@ class Account:
                 orders += 1
                 if order.status not in REVENUE_STATUSES:
                     continue
-                if order.person is None:
+                person, _ = oracle.resolve(order.first_name, order.last_name, order.email, order.phone)
+                if person is None:
                     unmatched += Decimal(order.total)
                 else:
-                    revenue[order.person] = revenue.get(order.person, Decimal(0)) + Decimal(order.total)
+                    revenue[person] = revenue.get(person, Decimal(0)) + Decimal(order.total)
+            every_status = ("scheduled", "canceled", "no_show")
             truth: dict[str, Any] = {
                 "clients": len(self._clients),
                 "persons": self._clients.person_count,
@@ -304,6 +412,8 @@ class Account:
                 "future_unmatched": totals["future_unmatched"],
                 "future_canceled": totals["future_canceled"],
                 "historical": totals["historical"],
+                "status_counts": {s: statuses[s] for s in every_status},
+                "historical_status_counts": {s: historical_statuses[s] for s in every_status},
                 "future_by_month": dict(sorted(by_month.items())),
                 "revenue_total": sum(revenue.values(), Decimal(0)),
                 "contacts_with_revenue": len(revenue),
@@ -313,6 +423,8 @@ class Account:
             if self._exhaustive:
                 truth["future_ids"] = set(rules)
                 truth["future_match_rules"] = rules
+                truth["future_rule_counts"] = {r: sum(1 for v in rules.values() if v == r) for r in RULES}
+                truth["status_by_id"] = status_by_id
                 truth["revenue_by_email"] = {
                     normalise_email(self._client(self._clients.primary_client(p)).email): v for p, v in revenue.items()
                 }
@@ -320,7 +432,7 @@ class Account:
 
     # ---- internals used by tests and the checker ---------------------------------------------------------
     def iter_appointments(self) -> Iterator[Appointment]:
-        """Every current appointment (canceled included) with its intent, oldest first."""
+        """Every current appointment (canceled included) with who booked it, oldest first."""
         return self._stream(None, None, False)
 
     def iter_clients(self) -> Iterator[Client]:
@@ -330,8 +442,8 @@ class Account:
         return self._orders_newest_first()
 
     # ---- helpers -----------------------------------------------------------------------------------------
-    def _render(self, appt: Appointment) -> dict[str, Any]:
-        return render.appointment(appt, _CALENDARS[appt.calendar_id], _TYPES[appt.type_id], self.profile)
+    def _render(self, appt: Appointment, with_forms: bool = True) -> dict[str, Any]:
+        return render.appointment(appt, _CALENDARS[appt.calendar_id], _TYPES[appt.type_id], self.profile, with_forms)
 
     def _current(self, appointment_id: int) -> Appointment | None:
         if appointment_id in self._deleted:
@@ -353,8 +465,13 @@ class Account:
             appt = self._require(appointment_id)
             if appt.canceled and ("start" in changes or "canceled" in changes):
                 raise ValueError(f"appointment {appointment_id} is canceled")
-            self._changed[appointment_id] = replace(appt, **changes)
-            return self._render(self._changed[appointment_id])
+            return self._store(replace(appt, **changes))
+
+    def _store(self, appt: Appointment) -> dict[str, Any]:
+        with self._lock:
+            self._changed[appt.id] = appt
+            self.version += 1
+            return self._render(appt)
 
     def _stream(self, low: datetime | None, high: datetime | None, descending: bool) -> Iterator[Appointment]:
         """Current appointments with low <= start < high in (start, id) order: base merged with changes.
@@ -381,7 +498,7 @@ class Account:
         if (query.status == "active" and appt.canceled) or (query.status == "canceled" and not appt.canceled):
             return False
         if query.min_date or query.max_date:
-            local = appt.start.astimezone(ZoneInfo(_CALENDARS[appt.calendar_id].timezone)).date()
+            local = appt.start.astimezone(self._date_zone(appt)).date()
             if (query.min_date and local < query.min_date) or (query.max_date and local > query.max_date):
                 return False
         return (
@@ -391,7 +508,15 @@ class Account:
             and _same(query.last_name, appt.last_name)
             and _same(query.email, appt.email)
             and _same(query.phone, appt.phone)
+            and all(_answered(appt, field_id, value) for field_id, value in query.fields)
         )
+
+    def _date_zone(self, appt: Appointment) -> ZoneInfo:
+        """The zone minDate/maxDate are compared in (readings.date_zone; by default the calendar's)."""
+        zone = self.readings.date_zone
+        if zone == "calendar":
+            return _ZONES[appt.calendar_id]
+        return ZoneInfo(self.profile.timezone if zone == "account" else "UTC")
 
     def _client(self, index: int) -> Client:
         return self._client_overrides.get(index) or self._clients.at(index)
@@ -417,6 +542,7 @@ class Account:
         return self._orders.at(index)
 
     def _store_order(self, order: Order) -> dict[str, Any]:
+        self.version += 1
         if order.id >= self._orders.id_base + len(self._orders):
             self._extra_orders = [order if o.id == order.id else o for o in self._extra_orders]
         else:
@@ -430,20 +556,3 @@ class Account:
             extra = sorted(self._extra_orders, key=lambda o: (o.time, o.id), reverse=True)
         base = (overrides.get(src.id_base + i) or src.at(i) for i in range(len(src) - 1, -1, -1))
         return heapq.merge(extra, base, key=lambda o: (o.time, o.id), reverse=True)
-
-    def _rematch(self, emails: set[str | None]) -> None:
-        """After an email change, re-derive intent for records carrying either address (seed only).
-
-        Their old text may now match by phone, by name or not at all; ground truth must follow.
-        """
-        index = ContactIndex(self._iter_clients())
-        for appt in list(self._stream(None, None, False)):
-            if normalise_email(appt.email) in emails:
-                person, rule = index.resolve(appt.first_name, appt.last_name, appt.email, appt.phone)
-                if (person, rule) != (appt.person, appt.rule):
-                    self._changed[appt.id] = replace(appt, person=person, rule=rule)
-        for order in list(self._orders_newest_first()):
-            if normalise_email(order.email) in emails:
-                person, rule = index.resolve(order.first_name, order.last_name, order.email, order.phone)
-                if (person, rule) != (order.person, order.rule):
-                    self._store_order(replace(order, person=person, rule=rule))

@@ -22,6 +22,8 @@ CALENDARS = (
         "America/New_York",
         "120 W 23rd St, New York, NY",
         "Founder, integrative therapist",
+        image="https://cdn.acuityscheduling.example/calendar/4102201.jpg",
+        thumbnail="https://cdn.acuityscheduling.example/calendar/4102201-thumb.jpg",
     ),
     Calendar(
         4102202,
@@ -38,6 +40,8 @@ CALENDARS = (
         "America/Los_Angeles",
         "1401 Ocean Ave, Santa Monica, CA",
         "Nutrition coach",
+        image="https://cdn.acuityscheduling.example/calendar/4102203.png",
+        thumbnail="https://cdn.acuityscheduling.example/calendar/4102203-thumb.png",
     ),
     Calendar(
         4102204,
@@ -52,6 +56,29 @@ CALENDARS = (
 CALENDAR_WEIGHTS = (45, 25, 20, 10)
 
 _ALL = tuple(c.id for c in CALENDARS)
+# Add-ons a client can book with a service: (id, name, price).
+ADDONS = ((3301, "Hot Stone Upgrade", "25.00"), (3302, "Aromatherapy", "15.00"), (3303, "Extra 15 Minutes", "30.00"))
+# Intake forms: (form id, form name, ((field id, field name, answers people give), ...)); "" is a skipped field.
+FORMS = (
+    (
+        771001,
+        "Intake",
+        (
+            (5501, "How did you hear about us?", ("Instagram", "Google", "A friend", "Yelp", "Walked past the studio")),
+            (5502, "Any injuries we should know about?", ("None", "Old knee injury", "Lower back pain", "")),
+            (5503, "What would you like to focus on?", ("Stress", "Sleep", "Mobility", "Nutrition", "")),
+        ),
+    ),
+    (
+        771002,
+        "Massage Preferences",
+        (
+            (5511, "Preferred pressure", ("Light", "Medium", "Firm")),
+            (5512, "Areas to avoid", ("", "Feet", "Neck", "Abdomen")),
+        ),
+    ),
+)
+_TYPE_IMAGE = "https://cdn.acuityscheduling.example/appointment-type/{}.jpg"
 APPOINTMENT_TYPES = (
     AppointmentType(
         18204411,
@@ -62,6 +89,8 @@ APPOINTMENT_TYPES = (
         "Consultations",
         "#E3DE7C",
         _ALL,
+        form_ids=(771001,),
+        image=_TYPE_IMAGE.format(18204411),
     ),
     AppointmentType(18204412, "Follow-up Session", "Check in on progress.", 30, "55", "Sessions", "#9ED1F0", _ALL),
     AppointmentType(
@@ -73,6 +102,9 @@ APPOINTMENT_TYPES = (
         "Massage",
         "#F29C9C",
         (4102201, 4102202),
+        addon_ids=(3301, 3302, 3303),
+        form_ids=(771001, 771002),
+        image=_TYPE_IMAGE.format(18204413),
     ),
     AppointmentType(
         18204414,
@@ -93,6 +125,8 @@ APPOINTMENT_TYPES = (
         "Sessions",
         "#C9A7E8",
         (4102201, 4102203),
+        addon_ids=(3302,),
+        form_ids=(771001,),
     ),
     AppointmentType(
         18204416,
@@ -105,6 +139,18 @@ APPOINTMENT_TYPES = (
         (4102201, 4102204),
     ),
     AppointmentType(
+        18204417,
+        "Group Meditation",
+        "A guided group class.",
+        45,
+        "20.00",
+        "Classes",
+        "#A7D8E8",
+        (4102201, 4102203),
+        kind="class",
+        class_size=12,
+    ),
+    AppointmentType(
         18204401,
         "Legacy Intro Package",
         "Retired offer.",
@@ -115,7 +161,21 @@ APPOINTMENT_TYPES = (
         _ALL,
         active=False,
     ),
+    AppointmentType(
+        18204402,
+        "Summer Detox Program",
+        "Retired seasonal program.",
+        60,
+        "85.00",
+        "Sessions",
+        "#DDDDDD",
+        (4102201, 4102203),
+        active=False,
+        form_ids=(771001,),
+    ),
 )
+# Historical appointments older than this many days may be on a type retired since (shown with includeDeleted).
+RETIRED_TYPES_BEFORE_DAYS = 180
 
 # (title, total) — totals keep Acuity's inconsistent money formats on purpose.
 PRODUCTS = (
@@ -331,9 +391,7 @@ APPOINTMENT_NOTES = (
 )
 ORDER_NOTES = ("Gift for my sister", "Please email the certificate", "")
 LABELS = ((9101, "Checked In", "green"), (9102, "Needs Follow-up", "orange"), (9103, "VIP", "purple"))
-INTAKE_FORM = (771001, "Intake Form")
-INTAKE_FIELDS = (
-    (5501, "How did you hear about us?", ("Instagram", "Google", "A friend", "Yelp")),
-    (5502, "Any injuries we should know about?", ("None", "Old knee injury", "Lower back pain")),
-)
+SUB_CALENDAR_IDS = (27238, 27239)
+# Acuity's payment processors; an appointment may be paid in several transactions (a deposit, then the rest).
+PROCESSORS = ("stripe", "square", "paypal", "authorize.net")
 SCHEDULERS = ("Front Desk", "maya@serenitywellness.example", "jordan@serenitywellness.example")

@@ -1,9 +1,10 @@
 """Deterministic account generation: (scenario, seed, as_of[, sizes]) -> Account.
 
-The "seed" scenario imitates the real tenant: 650 client rows, ~2,000 appointments with exactly 100 future
-active ones (99 matchable), and $5,856.00 of paid orders from 17 persons. Every appointment and order is
+The "seed" scenario imitates the real tenant: 650 client rows, ~2,000 appointments over 18 months with exactly
+100 future active ones (99 matchable), and $5,856.00 of paid orders from 17 persons. Every appointment and order is
 designed for an intended person and matching rule, and the design is verified against the identity rules, so
-ground truth is a fact about the data rather than an opinion of whichever matcher runs on it.
+ground truth is a fact about the data rather than an opinion of whichever matcher runs on it. The records keep
+only the person; the rule is the oracle's (sandbox/matching.py) answer, checked here against the design.
 """
 
 from __future__ import annotations
@@ -26,17 +27,22 @@ from sandbox.catalog import (
     ORDER_NOTES,
     OUTSIDER_LAST_NAMES,
     PRODUCTS,
+    RETIRED_TYPES_BEFORE_DAYS,
     US_AREA_CODES,
     WORK_DOMAINS,
 )
 from sandbox.design import assemble, local_slot, midnight_utc, pick_calendar, slot_between
 from sandbox.large import LargeAppointments, LargeClients, LargeOrders
-from sandbox.matching import ContactIndex
+from sandbox.matching import person_index
+from sandbox.readings import Readings
 from sandbox.records import Appointment, Calendar, Client, Order
 from sandbox.sources import ListAppointments, ListClients, ListOrders
 
 SEED_CLIENTS = 650
 SEED_PAST_APPOINTMENTS = 1890
+# 18 months of history: older than the live window (90 days) and old enough that a reconciliation test can change an
+# appointment 400 days old.
+SEED_PAST_DAYS = 540
 SEED_FUTURE_CANCELED = 10
 # (first day, end day exclusive, count) of future active appointments relative to as_of, like the real tenant.
 SEED_FUTURE_BUCKETS = ((0, 30, 57), (30, 60, 33), (60, 90, 5), (90, 210, 5))
@@ -56,12 +62,18 @@ def build_account(
     appointments: int | None = None,
     clients: int | None = None,
     orders: int | None = None,
+    readings: Readings | None = None,
 ) -> Account:
-    """Build an account; the same arguments always give byte-identical API responses."""
+    """Build an account; the same arguments always give byte-identical API responses.
+
+    `readings` switches the sandbox's assumptions where Acuity's docs are silent (sandbox/readings.py).
+    """
     if scenario == "seed":
         if appointments is not None or clients is not None or orders is not None:
             raise ValueError("the seed scenario has fixed sizes")
-        return _SeedBuilder(seed, as_of).build()
+        account = _SeedBuilder(seed, as_of).build()
+        account.readings = readings or account.readings
+        return account
     if scenario == "large":
         sizes = {
             "appointments": appointments or LARGE_DEFAULTS["appointments"],
@@ -77,6 +89,7 @@ def build_account(
             clients=client_source,
             orders=LargeOrders(seed, as_of, sizes["orders"], client_source),
             exhaustive=False,
+            readings=readings,
         )
     raise ValueError(f"unknown scenario {scenario!r}")
 
@@ -103,14 +116,15 @@ class _SeedBuilder:
     def build(self) -> Account:
         persons = self._persons()
         clients = self._clients(persons)
-        index = ContactIndex(clients)
-        if len(index.contact_persons) != len(persons) or any(len(p) != 1 for p in index.contact_persons):
+        index = person_index(clients)  # raises if a contact would merge two persons
+        if len(index.contact_person) != len(persons):
             raise RuntimeError("seed design error: contacts do not partition persons")
         self.persons, self.index = persons, index
+        contacts = index.contacts
         eligible = {
             "email": [i for i, p in enumerate(persons) if p.email],
-            "phone": [i for i, p in enumerate(persons) if p.phone and index.phone_owners(p.phone) == 1],
-            "client_id": [i for i, p in enumerate(persons) if index.name_owners(p.first, p.last) == 1],
+            "phone": [i for i, p in enumerate(persons) if p.phone and contacts.phone_owners(p.phone) == 1],
+            "client_id": [i for i, p in enumerate(persons) if contacts.name_owners(p.first, p.last) == 1],
         }
         self.weights = [self.rng.choice((1, 1, 1, 2, 3, 5, 8)) for _ in persons]
         self.eligible = eligible
@@ -278,14 +292,16 @@ class _SeedBuilder:
             calendar = pick_calendar(rng)
             start = slot_between(rng, calendar, self.now, self.now + timedelta(days=90))
             plans.append((start, calendar, self._past_rule(), True, False))
-        low = self.now - timedelta(days=365)
+        low = self.now - timedelta(days=SEED_PAST_DAYS)
         past = self._dst_starts(low, self.now, 8)
         while len(past) < SEED_PAST_APPOINTMENTS:
             calendar = pick_calendar(rng)
             past.append((slot_between(rng, calendar, low, self.now), calendar))
         for start, calendar in past:
             canceled = rng.random() < 0.08
-            plans.append((start, calendar, self._past_rule(), canceled, not canceled and rng.random() < 0.043))
+            # a no-show is marked through the cancel call: canceled and noShow, counted once, as a no-show
+            no_show = not canceled and rng.random() < 0.043
+            plans.append((start, calendar, self._past_rule(), canceled or no_show, no_show))
         plans.sort(key=lambda plan: plan[0])
         id_base = rng.randrange(600_000_000, 900_000_000)
         return [self._appointment(id_base + number, *plan) for number, plan in enumerate(plans)]
@@ -328,9 +344,9 @@ class _SeedBuilder:
             calendar=calendar,
             contact=contact,
             person=person,
-            rule=rule,
             canceled=canceled,
             no_show=no_show,
+            allow_retired=start < self.now - timedelta(days=RETIRED_TYPES_BEFORE_DAYS),
         )
 
     # ---- orders ------------------------------------------------------------------------------------------
@@ -381,7 +397,6 @@ class _SeedBuilder:
                     title=title,
                     notes=rng.choice(ORDER_NOTES) if rng.random() < 0.2 else "",
                     person=person,
-                    rule=rule,
                 )
             )
         return orders

@@ -16,6 +16,7 @@ from sandbox.catalog import (
     LAST_NAMES,
     OUTSIDER_LAST_NAMES,
     PRODUCTS,
+    RETIRED_TYPES_BEFORE_DAYS,
     US_AREA_CODES,
 )
 from sandbox.design import assemble, midnight_utc, pick_calendar
@@ -112,12 +113,13 @@ class LargeAppointments:
         calendar = pick_calendar(rng)
         if rng.random() < 0.02:
             first, last = rng.choice(FIRST_NAMES), rng.choice(OUTSIDER_LAST_NAMES)
-            contact, person, rule = (first, last, f"guest{index}@walkin.example", ""), None, "unmatched"
+            contact, person = (first, last, f"guest{index}@walkin.example", ""), None
         else:
             client = self._clients.at(rng.randrange(len(self._clients)))
             contact = (client.first_name, client.last_name, client.email, client.phone)
-            person, rule = client.person, "email" if client.email else "phone"
+            person = client.person
         canceled = rng.random() < 0.08
+        # no-shows are canceled appointments in the past (Acuity marks them through its cancel call)
         no_show = not canceled and start < self._now and rng.random() < 0.04
         created = min(start - timedelta(days=rng.randint(1, 60)), self._now - timedelta(hours=1))
         return assemble(
@@ -128,9 +130,9 @@ class LargeAppointments:
             calendar=calendar,
             contact=contact,
             person=person,
-            rule=rule,
             canceled=canceled,
             no_show=no_show,
+            allow_retired=start < self._now - timedelta(days=RETIRED_TYPES_BEFORE_DAYS),
         )
 
 
@@ -153,11 +155,11 @@ class LargeOrders:
         status = ("paid",) * 5 + ("delivered",) + ("unpaid",) * 4
         moment = self._span_start + timedelta(minutes=index * self._span // self._count // 60)
         if (bits >> 16) % 100 == 0:
-            first, last, email, phone, person, rule = "Walk-in", "Guest", "", "", None, "unmatched"
+            first, last, email, phone, person = "Walk-in", "Guest", "", "", None
         else:
             client = self._clients.at((bits >> 24) % len(self._clients))
             first, last, email, phone = client.first_name, client.last_name, client.email, client.phone
-            person, rule = client.person, "email" if email else "phone"
+            person = client.person
         return Order(
             id=self.id_base + index,
             time=moment,
@@ -170,5 +172,4 @@ class LargeOrders:
             title=title,
             notes="",
             person=person,
-            rule=rule,
         )

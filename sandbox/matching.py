@@ -1,7 +1,12 @@
-"""The warehouse's identity rules, used by the generator to prove every record matches whom it intends.
+"""The warehouse's identity rules in Python: the ground-truth oracle that tests compare the SQL with.
 
-The tests carry an independent copy of these rules; this one exists so the generator (and email changes at
-runtime) can design data whose intended match is exactly what the rules produce.
+One definition of the rules, used by the generator (to design records whose match is what it intends), by the
+account's ground truth (how each current record must match) and by the tests (over the JSON the API serves).
+The dbt macros are the other side: `assert_marts_equal_ground_truth` compares their result with this one.
+
+Rules: clients merge into contacts by normalised email; a client without email joins the one email contact that
+has its phone, else stands alone. A record (appointment or order) matches its contact by email, else by a phone
+exactly one contact has, else by a name (first + last) exactly one contact has ("client_id"), else it is unmatched.
 """
 
 from __future__ import annotations
@@ -12,16 +17,27 @@ from collections.abc import Iterable
 
 from sandbox.records import Client
 
-_NON_DIGITS = re.compile(r"\D")
+_NON_DIGITS = re.compile(r"[^0-9]")  # ASCII digits only, like the SQL's regexp_replace(…, '[^0-9]', '')
+
+Contact = tuple[str, str, str, str]  # (first name, last name, email, phone) as typed
+RULES = ("email", "phone", "client_id", "unmatched")
+
+
+# SQL's trim() removes spaces only (not tabs or newlines): so does the oracle, or the two would disagree.
+def _trim(raw: str | None) -> str:
+    return (raw or "").strip(" ")
 
 
 def normalise_email(raw: str | None) -> str | None:
-    value = (raw or "").strip().lower()
+    """macros/normalise.sql normalise_email: trimmed, lower-cased; empty means none."""
+    value = _trim(raw).lower()
     return value or None
 
 
 def normalise_phone(raw: str | None) -> str | None:
-    text = (raw or "").strip()
+    """macros/normalise.sql normalise_phone: international digits without '+'. "+44 20 …" and "0044 20 …" keep their
+    country code, a bare 10-digit number is North American (the dbt var default_phone_country_code, "1")."""
+    text = _trim(raw)
     digits = _NON_DIGITS.sub("", text)
     if not text.startswith("+"):
         if digits.startswith("00"):
@@ -31,58 +47,58 @@ def normalise_phone(raw: str | None) -> str | None:
     return digits or None
 
 
-def normalise_name(first: str | None, last: str | None) -> str:
-    return f"{(first or '').strip().lower()} {(last or '').strip().lower()}"
+def normalise_name(first: str | None, last: str | None) -> str | None:
+    """macros/normalise.sql normalise_name: "first last", trimmed and lower-cased; empty means none."""
+    value = f"{_trim(first)} {_trim(last)}".strip(" ").lower()
+    return value or None
 
 
 class ContactIndex:
-    """Merges clients into contacts and resolves a record (appointment/order) to a person and rule."""
+    """Merges client rows into contacts and matches a record to a contact and the rule that matched it.
 
-    def __init__(self, clients: Iterable[Client]) -> None:
-        persons: list[set[int]] = []
-        phones: list[set[str]] = []
-        names: list[set[str]] = []
+    `members[k]` lists the positions (in the order given) of contact k's client rows.
+    """
+
+    def __init__(self, clients: Iterable[Contact]) -> None:
+        rows = list(clients)
+        members: list[list[int]] = []
         by_email: dict[str, int] = {}
-        emailless: list[Client] = []
-
-        def add(contact: int, client: Client) -> None:
-            persons[contact].add(client.person)
-            names[contact].add(normalise_name(client.first_name, client.last_name))
-            phone = normalise_phone(client.phone)
-            if phone:
-                phones[contact].add(phone)
-
-        def new_contact() -> int:
-            persons.append(set())
-            phones.append(set())
-            names.append(set())
-            return len(persons) - 1
-
-        for client in clients:
-            email = normalise_email(client.email)
-            if email is None:
-                emailless.append(client)
+        emailless: list[int] = []
+        for position, (_, _, email, _) in enumerate(rows):
+            key = normalise_email(email)
+            if key is None:
+                emailless.append(position)
                 continue
-            if email not in by_email:
-                by_email[email] = new_contact()
-            add(by_email[email], client)
+            if key not in by_email:
+                by_email[key] = len(members)
+                members.append([])
+            members[by_email[key]].append(position)
         email_phone_owners: dict[str, set[int]] = defaultdict(set)
-        for contact, contact_phones in enumerate(phones):
-            for phone in contact_phones:
-                email_phone_owners[phone].add(contact)
-        for client in emailless:
-            owners = email_phone_owners.get(normalise_phone(client.phone) or "", set())
-            add(next(iter(owners)) if len(owners) == 1 else new_contact(), client)
+        for contact, positions in enumerate(members):
+            for position in positions:
+                phone = normalise_phone(rows[position][3])
+                if phone:
+                    email_phone_owners[phone].add(contact)
+        for position in emailless:
+            owners = email_phone_owners.get(normalise_phone(rows[position][3]) or "", set())
+            if len(owners) == 1:
+                members[next(iter(owners))].append(position)
+            else:
+                members.append([position])
 
-        self.contact_persons = persons
+        self.members = members
         self._by_email = by_email
         self._by_phone: dict[str, set[int]] = defaultdict(set)
         self._by_name: dict[str, set[int]] = defaultdict(set)
-        for contact in range(len(persons)):
-            for phone in phones[contact]:
-                self._by_phone[phone].add(contact)
-            for name in names[contact]:
-                self._by_name[name].add(contact)
+        for contact, positions in enumerate(members):
+            for position in positions:
+                first, last, _, phone = rows[position]
+                key = normalise_phone(phone)
+                if key:
+                    self._by_phone[key].add(contact)
+                name = normalise_name(first, last)
+                if name:
+                    self._by_name[name].add(contact)
 
     def knows_email(self, email: str) -> bool:
         return normalise_email(email) in self._by_email
@@ -91,21 +107,44 @@ class ContactIndex:
         return len(self._by_phone.get(normalise_phone(phone) or "", ()))
 
     def name_owners(self, first: str, last: str) -> int:
-        return len(self._by_name.get(normalise_name(first, last), ()))
+        return len(self._by_name.get(normalise_name(first, last) or "", ()))
 
-    def resolve(self, first: str, last: str, email: str, phone: str) -> tuple[int | None, str]:
-        """Return (person, rule) the way the warehouse would match this record."""
+    def match(self, first: str, last: str, email: str, phone: str) -> tuple[int | None, str]:
+        """(contact, rule) the way the warehouse matches a record; contact is None when unmatched."""
         contact = self._by_email.get(normalise_email(email) or "")
         if contact is not None:
-            return self._person(contact), "email"
+            return contact, "email"
         for rule, owners in (
             ("phone", self._by_phone.get(normalise_phone(phone) or "", set())),
-            ("client_id", self._by_name.get(normalise_name(first, last), set())),
+            ("client_id", self._by_name.get(normalise_name(first, last) or "", set())),
         ):
             if len(owners) == 1:
-                return self._person(next(iter(owners))), rule
+                return next(iter(owners)), rule
         return None, "unmatched"
 
-    def _person(self, contact: int) -> int:
-        (person,) = self.contact_persons[contact]
-        return person
+
+class PersonIndex:
+    """The oracle over an account's own clients: matches a record to the *person* behind its contact.
+
+    Raises if a contact would merge two persons, since then no single expected answer exists.
+    """
+
+    def __init__(self, clients: Iterable[tuple[Contact, int]]) -> None:
+        rows = list(clients)
+        self.contacts = ContactIndex(contact for contact, _ in rows)
+        self.contact_person: list[int] = []
+        for contact, positions in enumerate(self.contacts.members):
+            persons = {rows[p][1] for p in positions}
+            if len(persons) != 1:
+                raise ValueError(f"contact {contact} merges persons {sorted(persons)}")
+            self.contact_person.append(persons.pop())
+
+    def resolve(self, first: str, last: str, email: str, phone: str) -> tuple[int | None, str]:
+        """(person, rule) the warehouse must produce for this record; person is None when unmatched."""
+        contact, rule = self.contacts.match(first, last, email, phone)
+        return (None if contact is None else self.contact_person[contact]), rule
+
+
+def person_index(clients: Iterable[Client]) -> PersonIndex:
+    """The oracle over an account's client records."""
+    return PersonIndex(((c.first_name, c.last_name, c.email, c.phone), c.person) for c in clients)

@@ -1,7 +1,8 @@
 """Internal records of an emulated account.
 
-They carry more than Acuity exposes (UTC instants, the intended person and matching rule) so the sandbox can
-render API responses and compute ground truth from the same source of truth.
+They carry more than Acuity exposes (UTC instants, which person of the account really booked or bought) so the
+sandbox can render API responses from one source of truth. They do not carry how the warehouse is expected to
+match them: that is the ground-truth oracle's answer (sandbox/matching.py), derived from the current data.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ class Calendar:
     timezone: str
     location: str
     description: str
+    # Acuity sends `false` when a calendar has no picture, else a URL (Airbyte's schema: boolean or string)
+    image: str | None = None
+    thumbnail: str | None = None
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,11 @@ class AppointmentType:
     color: str
     calendar_ids: tuple[int, ...]
     active: bool = True
+    kind: str = "service"  # Acuity's `type`: "service" or "class" (group sessions, which carry a classID)
+    class_size: int | None = None
+    addon_ids: tuple[int, ...] = ()
+    form_ids: tuple[int, ...] = ()
+    image: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,7 @@ class Client:
 
 @dataclass(frozen=True)
 class FormAnswer:
+    form_id: int
     field_id: int
     name: str
     value: str
@@ -63,7 +73,11 @@ class FormAnswer:
 
 @dataclass(frozen=True)
 class Appointment:
-    """One appointment; `start` and `created` are aware UTC instants, rendering localises them."""
+    """One appointment; `start` and `created` are aware UTC instants, rendering localises them.
+
+    `person` is who booked it (an index into the account's persons), None for someone who is not a client. A no-show
+    is a canceled appointment with `no_show` set, as Acuity marks it through its cancel call.
+    """
 
     id: int
     start: datetime
@@ -84,12 +98,30 @@ class Appointment:
     forms: tuple[FormAnswer, ...]
     scheduled_by: str | None
     person: int | None
-    rule: str
+    addon_ids: tuple[int, ...] = ()
+    class_id: str | None = None
+    sub_calendar_id: int | None = None
+    certificate: str | None = None
+    is_verified: bool = False
+
+    def __post_init__(self) -> None:
+        if self.no_show and not self.canceled:
+            raise ValueError(
+                f"appointment {self.id}: a no-show is a canceled appointment (canceled: true, noShow: true)"
+            )
+
+    @property
+    def status(self) -> str:
+        """One status per appointment, so a no-show is never also counted as a cancellation."""
+        return "no_show" if self.no_show else "canceled" if self.canceled else "scheduled"
 
 
 @dataclass(frozen=True)
 class Order:
-    """One order; `time` is an aware UTC instant, rendered account-local without offset like Acuity."""
+    """One order; `time` is an aware UTC instant, rendered account-local without offset like Acuity.
+
+    `person` is who bought it, None for someone who is not a client.
+    """
 
     id: int
     time: datetime
@@ -102,4 +134,3 @@ class Order:
     title: str
     notes: str
     person: int | None
-    rule: str

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sandbox.catalog import INTAKE_FORM
+from sandbox.catalog import FORMS, PROCESSORS
 from sandbox.records import Appointment, AppointmentType, Calendar, Client, Order, Profile
 
 MONTHS = (
@@ -61,19 +61,41 @@ def _digest(*parts: object) -> str:
     return hashlib.md5(":".join(map(str, parts)).encode()).hexdigest()
 
 
-def appointment(appt: Appointment, calendar: Calendar, kind: AppointmentType, profile: Profile) -> dict[str, Any]:
+_FORM_NAMES = {form_id: name for form_id, name, _ in FORMS}
+
+
+def forms(appt: Appointment) -> list[dict[str, Any]]:
+    """`forms[]{id,name,values[]{id,fieldID,name,value}}`, one entry per intake form the client filled in."""
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for number, answer in enumerate(appt.forms):
+        grouped.setdefault(answer.form_id, []).append(
+            {
+                "id": appt.id % 100_000 * 10 + number,
+                "fieldID": answer.field_id,
+                "name": answer.name,
+                "value": answer.value,
+            }
+        )
+    return [{"id": form_id, "name": _FORM_NAMES[form_id], "values": values} for form_id, values in grouped.items()]
+
+
+def forms_text(appt: Appointment) -> str:
+    return "".join(f"{a.name}: {a.value}\n" for a in appt.forms)
+
+
+def appointment(
+    appt: Appointment, calendar: Calendar, kind: AppointmentType, profile: Profile, with_forms: bool = True
+) -> dict[str, Any]:
+    """One appointment; `with_forms=False` is excludeForms=true: no `forms` and no `formsText` key at all."""
     tz = calendar.timezone
     local = appt.start.astimezone(ZoneInfo(tz))
     created = appt.created.astimezone(ZoneInfo(tz))
-    forms: list[dict[str, Any]] = []
-    if appt.forms:
-        values = [
-            {"id": appt.id % 100_000 * 10 + n, "fieldID": a.field_id, "name": a.name, "value": a.value}
-            for n, a in enumerate(appt.forms)
-        ]
-        forms = [{"id": INTAKE_FORM[0], "name": INTAKE_FORM[1], "values": values}]
-    forms_text = "".join(f"{a.name}: {a.value}\n" for a in appt.forms)
-    return {
+    confirmation = (
+        f"{profile.scheduling_page}schedule.php?owner={profile.owner}&action=appt"
+        f"&id%5B%5D={_digest(profile.owner, appt.id)}"
+    )
+    owes = Decimal(appt.price_sold) > Decimal(appt.amount_paid) and not appt.canceled
+    row: dict[str, Any] = {
         "id": appt.id,
         "firstName": appt.first_name,
         "lastName": appt.last_name,
@@ -91,42 +113,70 @@ def appointment(appt: Appointment, calendar: Calendar, kind: AppointmentType, pr
         "amountPaid": appt.amount_paid,
         "type": kind.name,
         "appointmentTypeID": kind.id,
-        "addonIDs": [],
-        "classID": None,
+        "addonIDs": list(appt.addon_ids),
+        "classID": appt.class_id,
         "category": kind.category,
         "duration": str(kind.duration),
         "calendar": calendar.name,
         "calendarID": calendar.id,
-        "subCalendarID": None,
+        "subCalendarID": appt.sub_calendar_id,
         "canceled": appt.canceled,
         "noShow": appt.no_show,
         "canClientCancel": not appt.canceled,
         "canClientReschedule": not appt.canceled,
         "location": calendar.location,
-        "certificate": None,
-        "confirmationPage": f"{profile.scheduling_page}schedule.php?owner={profile.owner}&action=appt"
-        f"&id%5B%5D={_digest(profile.owner, appt.id)}",
+        "certificate": appt.certificate,
+        "confirmationPage": confirmation,
+        "confirmationPagePaymentLink": f"{confirmation}&payment=1" if owes else None,
+        "isVerified": appt.is_verified,
         "notes": appt.notes,
         "timezone": appt.client_tz,
         "calendarTimezone": tz,
-        "forms": forms,
-        "formsText": forms_text,
         "labels": None if appt.labels is None else [{"id": i, "name": n, "color": c} for i, n, c in appt.labels],
         "scheduledBy": appt.scheduled_by,
     }
+    if with_forms:
+        row["forms"] = forms(appt)
+        row["formsText"] = forms_text(appt)
+    return row
 
 
 def payments(appt: Appointment, calendar: Calendar) -> list[dict[str, Any]]:
-    if Decimal(appt.amount_paid) <= 0:
+    """The transactions that make up `amountPaid`: usually one, sometimes a deposit and the rest (2-3).
+
+    Derived from the appointment id, so the same appointment always lists the same transactions, and they always
+    sum to the current `amountPaid` (an edit of the amount re-splits it).
+    """
+    cents = int(Decimal(appt.amount_paid) * 100)
+    if cents <= 0:
         return []
-    return [
-        {
-            "transactionID": "ch_" + _digest("payment", appt.id)[:24],
-            "created": iso_offset(appt.created, calendar.timezone),
-            "processor": "stripe",
-            "amount": appt.amount_paid,
-        }
-    ]
+    bits = int(_digest("payment", appt.id), 16)
+    count = min((1, 1, 1, 1, 1, 1, 1, 2, 2, 3)[bits % 10], cents)
+    shares = [cents // count] * count
+    shares[0] += cents - sum(shares)
+    rows = []
+    for number, share in enumerate(shares):
+        processor = PROCESSORS[(bits >> (8 + 4 * number)) % len(PROCESSORS)]
+        rows.append(
+            {
+                "transactionID": _transaction_id(processor, _digest("payment", appt.id, number)),
+                "created": iso_offset(appt.created + timedelta(days=number), calendar.timezone),
+                "processor": processor,
+                "amount": f"{share // 100}.{share % 100:02d}",
+            }
+        )
+    return rows
+
+
+def _transaction_id(processor: str, digest: str) -> str:
+    """Each processor's own id shape (Stripe charge, Square payment, PayPal capture, Authorize.net number)."""
+    if processor == "stripe":
+        return "ch_" + digest[:24]
+    if processor == "paypal":
+        return digest[:17].upper()
+    if processor == "authorize.net":
+        return str(int(digest[:12], 16) % 10**11)
+    return digest[:22]
 
 
 def client(record: Client) -> dict[str, Any]:
@@ -163,12 +213,12 @@ def calendar(record: Calendar) -> dict[str, Any]:
         "description": record.description,
         "location": record.location,
         "timezone": record.timezone,
-        "thumbnail": "",
-        "image": "",
+        "thumbnail": record.thumbnail or False,
+        "image": record.image or False,
     }
 
 
-def appointment_type(record: AppointmentType) -> dict[str, Any]:
+def appointment_type(record: AppointmentType, profile: Profile) -> dict[str, Any]:
     return {
         "id": record.id,
         "active": record.active,
@@ -179,11 +229,15 @@ def appointment_type(record: AppointmentType) -> dict[str, Any]:
         "category": record.category,
         "color": record.color,
         "private": False,
-        "type": "service",
-        "classSize": None,
+        "type": record.kind,
+        "classSize": record.class_size,
         "paddingAfter": 0,
         "paddingBefore": 0,
         "calendarIDs": list(record.calendar_ids),
+        "addonIDs": list(record.addon_ids),
+        "formIDs": list(record.form_ids),
+        "image": record.image,
+        "schedulingUrl": f"{profile.scheduling_page}schedule.php?owner={profile.owner}&appointmentType={record.id}",
     }
 
 

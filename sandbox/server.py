@@ -10,9 +10,10 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -20,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sandbox.account import Account, AppointmentQuery
+from sandbox.cache import DEFAULT_BUDGET, ResponseCache
 from sandbox.faults import Fault, FaultBook
 from sandbox.ratelimit import RateLimiter
 
@@ -31,6 +33,24 @@ RATE_LIMIT_BODY = {
 }
 _APPOINTMENT = re.compile(r"^/appointments/(\d+)(/payments)?$")
 _CHUNK = 64 * 1024
+_FIELD = "field:"
+# Query parameters each endpoint honours; anything else is refused with a 400 (see docs/acuity-api.md).
+APPOINTMENT_PARAMS = frozenset(
+    {
+        "max", "minDate", "maxDate", "direction", "canceled", "showall", "calendarID", "appointmentTypeID",
+        "firstName", "lastName", "email", "phone", "excludeForms",
+    }
+)  # fmt: skip
+PARAMS = {
+    "/me": frozenset(),
+    "/calendars": frozenset(),
+    "/appointment-types": frozenset({"includeDeleted"}),
+    "/appointments": APPOINTMENT_PARAMS,
+    "/clients": frozenset({"search"}),
+    "/orders": frozenset({"max"}),
+}
+# Documented by Acuity (developer docs / community OpenAPI) but not emulated: refused, never silently ignored.
+NOT_EMULATED = frozenset({"addonIDs", "canClientCancel", "canClientReschedule", "pastFormAnswers"})
 
 
 class ApiError(Exception):
@@ -84,12 +104,39 @@ class _Params:
     def drop(self, name: str) -> None:
         self._values.pop(name, None)
 
+    def only(self, allowed: frozenset[str], fields: bool = False) -> None:
+        """Refuse any parameter this endpoint does not honour, so no test passes on a wrongly filtered answer.
+
+        Real Acuity's handling of unknown parameters is not documented; the sandbox is strict on purpose.
+        """
+        for name in sorted(self._values):
+            if name in allowed or (fields and name.startswith(_FIELD)):
+                continue
+            if name in NOT_EMULATED:
+                raise ApiError(400, f"The {name} parameter is not supported by this sandbox.", "invalid_parameter")
+            raise ApiError(400, f"Unknown parameter {name}.", "invalid_parameter")
+
+    def fields(self) -> tuple[tuple[int, str], ...]:
+        """field:<id>=<value> filters, e.g. field:5501=Instagram."""
+        found = []
+        for name, value in sorted(self._values.items()):
+            if not name.startswith(_FIELD):
+                continue
+            field_id = name[len(_FIELD) :]
+            if not field_id.isdigit():
+                raise ApiError(400, f"The {name} parameter must name a numeric form field id.", "invalid_parameter")
+            found.append((int(field_id), value))
+        return tuple(found)
+
     def text(self, name: str) -> str | None:
         value = self._values.get(name)
         return value if value else None
 
     def flag(self, name: str) -> bool:
-        return (self._values.get(name) or "").lower() in ("true", "1")
+        value = (self._values.get(name) or "").lower()
+        if value not in ("", "true", "1", "false", "0"):
+            raise ApiError(400, f"The {name} parameter must be true or false.", "invalid_parameter")
+        return value in ("true", "1")
 
     def integer(self, name: str, default: int | None = None, minimum: int | None = None) -> int | None:
         value = self.text(name)
@@ -130,6 +177,8 @@ def appointment_query(params: _Params) -> AppointmentQuery:
         last_name=params.text("lastName"),
         email=params.text("email"),
         phone=params.text("phone"),
+        fields=params.fields(),
+        with_forms=not params.flag("excludeForms"),
     )
 
 
@@ -142,8 +191,10 @@ class SandboxServer:
         rate_limit: bool = True,
         host: str = "127.0.0.1",
         port: int = 0,
+        cache_bytes: int = DEFAULT_BUDGET,
     ) -> None:
         self._accounts = accounts
+        self.cache = ResponseCache(cache_bytes)
         self._limiter = RateLimiter() if rate_limit else None
         self._faults = FaultBook()
         self._log_lock = threading.Lock()
@@ -254,24 +305,57 @@ class SandboxServer:
         return Reply(status=fault.status, body=_dumps(body), headers=headers)
 
     def _route(self, path: str, params: _Params, user_id: str, account: Account) -> Reply:
-        simple: dict[str, Callable[[], Reply]] = {
-            "/me": lambda: _json(account.me(int(user_id) if user_id.isdigit() else 0)),
-            "/calendars": lambda: _json(account.calendars()),
-            "/appointment-types": lambda: _json(account.appointment_types(params.flag("includeDeleted"))),
-            "/appointments": lambda: _json(account.appointments(appointment_query(params))),
-            "/clients": lambda: Reply(chunks=_json_array(account.clients(params.text("search")))),
-            "/orders": lambda: Reply(chunks=_json_array(account.orders(params.integer("max", 100, minimum=1) or 100))),
-        }
-        if path in simple:
-            return simple[path]()
+        if path in PARAMS:
+            params.only(PARAMS[path], fields=path == "/appointments")
+            return self._list(path, params, user_id, account)
         match = _APPOINTMENT.match(path)
         if match is None:
             raise ApiError(404)
+        params.only(frozenset())
         appointment_id = int(match.group(1))
         found = account.payments(appointment_id) if match.group(2) else account.appointment(appointment_id)
         if found is None:
             raise ApiError(404, f"The appointment {appointment_id} could not be found.", "not_found")
         return _json(found)
+
+    def _list(self, path: str, params: _Params, user_id: str, account: Account) -> Reply:
+        """A list endpoint's answer, rendered once per account version and normalised parameters.
+
+        /clients and /orders stream (chunked) so a huge answer never sits in memory while rendering; the cache keeps
+        what fits its budget.
+        """
+        version = account.version
+        query, produce = _list_request(path, params, user_id, account)
+        streamed = path in ("/clients", "/orders")
+        key = (user_id, version, path, query)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return Reply(chunks=iter((cached,))) if streamed else Reply(body=cached)
+        if streamed:
+            return Reply(chunks=self.cache.teed(key, _json_array(produce()), lambda: account.version == version))
+        body = _dumps(produce())
+        if account.version == version:
+            self.cache.put(key, body)
+        return Reply(body=body)
+
+
+def _list_request(path: str, params: _Params, user_id: str, account: Account) -> tuple[Hashable, Callable[[], Any]]:
+    """(the parameters that decide the answer, normalised; what renders it) for one list endpoint."""
+    if path == "/appointments":
+        query = appointment_query(params)
+        return query, partial(account.appointments, query)
+    if path == "/clients":
+        search = params.text("search")
+        return (search or "").strip().lower(), partial(account.clients, search)
+    if path == "/orders":
+        limit = params.integer("max", 100, minimum=1) or 100
+        return limit, partial(account.orders, limit)
+    if path == "/appointment-types":
+        include_deleted = params.flag("includeDeleted")
+        return include_deleted, partial(account.appointment_types, include_deleted)
+    if path == "/me":
+        return (), partial(account.me, int(user_id) if user_id.isdigit() else 0)
+    return (), account.calendars
 
 
 def _handler_for(sandbox: SandboxServer) -> type[BaseHTTPRequestHandler]:

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -16,6 +20,7 @@ import pytest
 
 from extract.config import settings_from_env
 from sandbox import Account, SandboxServer, build_account
+from transform import paths
 from transform.run import RunReport, run
 
 AS_OF = date(2026, 11, 24)
@@ -49,17 +54,16 @@ class Env:
 
 
 def isolate(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Its own warehouse, dlt state and dbt target under ``root``; no setting leaks in from the caller's shell."""
+    """Its own warehouse under ``root`` (dlt's folder and dbt's target live beside it, as for every warehouse); no
+    setting leaks in from the caller's shell."""
+    for name in list(os.environ):
+        if name.startswith("ACUITY_"):
+            monkeypatch.delenv(name)
     monkeypatch.setenv("ACUITY_WAREHOUSE", str(root / "acuity.duckdb"))
-    monkeypatch.setenv("ACUITY_DLT_DIR", str(root / "dlt"))
-    monkeypatch.setenv("ACUITY_DBT_TARGET_PATH", str(root / "dbt_target"))
     monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
     # fast retries: the sandbox's faults are short bursts
     monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
     monkeypatch.setenv("RUNTIME__REQUEST_MAX_RETRY_DELAY", "1")
-    for name in os.environ:
-        if name.startswith("ACUITY_") and name not in ("ACUITY_WAREHOUSE", "ACUITY_DLT_DIR", "ACUITY_DBT_TARGET_PATH"):
-            monkeypatch.delenv(name)
 
 
 @contextlib.contextmanager
@@ -84,11 +88,7 @@ def assert_marts_equal_ground_truth(query: Query, account: Account, tenant_id: s
         "contacts_processed", "future_appointments", "appointments_persisted", "appointments_skipped_unmatched",
         "appointments_skipped_canceled", "total_revenue", "unmatched_revenue", "contacts_with_revenue",
     ]  # fmt: skip
-    rows = query(
-        f"""select {", ".join("m." + n for n in names)} from marts.sync_metrics m
-            join intermediate.int_acuity__latest_runs r on r.tenant_id = m.tenant_id and r.run_id = m.run_id
-            where m.tenant_id = '{tenant_id}'"""
-    )
+    rows = query(f"select {', '.join(names)} from marts.sync_metrics where tenant_id = '{tenant_id}'")
     assert len(rows) == 1
     assert dict(zip(names, rows[0], strict=True)) == {
         "contacts_processed": truth["clients"],
@@ -109,3 +109,87 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+# ---- day N: the pipeline as a separate process, killed with SIGKILL at a chosen moment -----------------------------
+
+PROJECT = Path(__file__).resolve().parents[1]
+MARTS = ("contacts", "future_appointments", "contact_revenue", "rejected_records")
+
+
+def pipeline_process(env: dict[str, str], *args: str) -> subprocess.Popen:
+    """``python -m transform`` exactly as ``make pipeline`` runs it, in its own process group (so a kill takes dbt's
+    child too), output captured."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "transform", *args],
+        env=env,
+        cwd=PROJECT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def run_pipeline(env: dict[str, str], *args: str, timeout: float = 300) -> str:
+    """One whole run that must succeed; its output."""
+    process = pipeline_process(env, *args)
+    output = process.communicate(timeout=timeout)[0]
+    assert process.returncode == 0, output
+    return output
+
+
+def kill_when(process: subprocess.Popen, reached: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
+    """SIGKILL the process group as soon as ``reached()``; fail if the run ends or the moment never comes."""
+    deadline = time.monotonic() + timeout
+    while not reached():
+        if process.poll() is not None:
+            raise AssertionError(f"the run ended before {what}: {process.stdout.read() if process.stdout else ''}")
+        if time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise AssertionError(f"never reached: {what}")
+        time.sleep(0.002)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+
+
+def normalized_package(warehouse: Path, tenant_id: str = "default") -> Callable[[], bool]:
+    """True once dlt has a normalized package waiting to load (the load stage has begun)."""
+    folder = paths.pipelines_dir(warehouse) / f"acuity_{tenant_id}" / "load" / "normalized"
+    return lambda: folder.exists() and any(folder.iterdir())
+
+
+def child_has_open(process: subprocess.Popen, path: Path) -> Callable[[], bool]:
+    """True once another process of the run's group (dbt's child) has ``path`` open: the build has started."""
+
+    def opened() -> bool:
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit() or int(proc.name) == process.pid:
+                continue
+            try:
+                if os.getpgid(int(proc.name)) != process.pid:
+                    continue
+                if any(os.readlink(fd) == str(path) for fd in (proc / "fd").iterdir()):
+                    return True
+            except OSError:
+                continue
+        return False
+
+    return opened
+
+
+def publishing(warehouse: Path) -> Callable[[], bool]:
+    """True while the analysts' copy is being written (its temp file exists)."""
+    published = paths.analyst_path(warehouse)
+    return lambda: any(published.parent.glob(f".{published.name}.*.tmp"))
+
+
+def mart_rows(path: Path, marts: tuple[str, ...] = MARTS) -> dict[str, list[tuple]]:
+    """Every mart's rows, minus what legitimately differs between two runs of the same data (run ids)."""
+    with duckdb.connect(str(path), read_only=True) as connection:
+        rows = {}
+        for mart in marts:
+            names = [r[0] for r in connection.execute(f"describe marts.{mart}").fetchall() if r[0] != "run_id"]
+            rows[mart] = sorted(connection.execute(f"select {', '.join(names)} from marts.{mart}").fetchall(), key=str)
+        return rows

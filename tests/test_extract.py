@@ -31,7 +31,8 @@ def test_window_read_is_complete_when_every_response_is_truncated(server) -> Non
     client = AcuityClient(srv.base_url, USER_ID, API_KEY)
     fetch = client.get
 
-    rows = list(read_appointment_window(fetch, date(2024, 1, 1), date(2028, 1, 1), page_size=50))
+    # a ceiling of 50 forces every one of ~40 answers to be truncated
+    rows = list(read_appointment_window(fetch, date(2024, 1, 1), date(2028, 1, 1), 50, page_ceiling=50))
 
     assert len(rows) == len({r["id"] for r in rows}) == account.ground_truth()["appointments"]
     full = [e for e in srv.request_log if "/appointments?" in e[1]]
@@ -46,24 +47,32 @@ def test_a_single_day_with_more_rows_than_max_grows_max(server) -> None:
     busy_day = date(2026, 12, 1)
     on_day = client.get("/appointments", {"minDate": "2026-12-01", "maxDate": "2026-12-01", "max": 999})
 
-    rows = list(read_appointment_window(client.get, busy_day, busy_day, page_size=max(1, len(on_day) // 2)))
+    half = max(1, len(on_day) // 2)
+    rows = list(read_appointment_window(client.get, busy_day, busy_day, half, expected=0))
 
     assert len(on_day) >= 2
     assert {r["id"] for r in rows} == {r["id"] for r in on_day}
 
 
-def test_orders_are_reread_with_a_larger_max_until_complete(server) -> None:
+def test_orders_are_reread_at_the_ceiling_when_the_first_answer_is_full(server) -> None:
     srv, account = server
     client = AcuityClient(srv.base_url, USER_ID, API_KEY)
 
-    orders = read_all_orders(client.get, first_size=10)
+    orders = read_all_orders(client.get, 10, expected=0, page_ceiling=5000)
 
     assert len(orders) == account.ground_truth()["orders"]
+    assert [e[1] for e in srv.request_log] == ["/api/v1/orders?max=10", "/api/v1/orders?max=5000"]
+
+
+def test_a_whole_account_window_takes_one_request_at_the_ceiling(server) -> None:
+    srv, account = server
+    client = AcuityClient(srv.base_url, USER_ID, API_KEY)
+
+    rows = list(read_appointment_window(client.get, date(2024, 1, 1), date(2028, 1, 1), 1000))
+
+    assert len(rows) == len({r["id"] for r in rows}) == account.ground_truth()["appointments"]
     assert [e[1] for e in srv.request_log] == [
-        "/api/v1/orders?max=10",
-        "/api/v1/orders?max=20",
-        "/api/v1/orders?max=40",
-        "/api/v1/orders?max=80",
+        "/api/v1/appointments?minDate=2024-01-01&maxDate=2028-01-01&max=100000&direction=ASC&showall=true"
     ]
 
 

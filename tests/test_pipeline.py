@@ -6,8 +6,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import duckdb
+import yaml
 from helpers import AS_OF, Env
 
+from transform.paths import PROJECT_DIR
+
+MODEL_YAML = sorted((PROJECT_DIR / "models").rglob("*.yml"))
 RAW_TABLES = ("appointments", "clients", "orders", "calendars", "appointment_types", "account")
 
 
@@ -16,10 +20,7 @@ def raw_counts(env: Env) -> dict[str, int]:
 
 
 def latest_metrics(env: Env) -> dict[str, object]:
-    rows = env.query(
-        """select m.* from marts.sync_metrics m join intermediate.int_acuity__latest_runs r
-           on r.tenant_id = m.tenant_id and r.run_id = m.run_id"""
-    )
+    rows = env.query("select * from marts.sync_metrics")
     names = [r[0] for r in env.query("describe marts.sync_metrics")]
     assert len(rows) == 1
     return dict(zip(names, rows[0], strict=True))
@@ -116,9 +117,7 @@ def test_a_broken_invariant_fails_the_build_and_names_the_test(env: Env) -> None
             "delete from marts.future_appointments where appointment_id in"
             " (select min(appointment_id) from marts.future_appointments where match_rule = 'email')"
         )
-        connection.execute(
-            "update marts.contact_revenue set order_revenue = order_revenue + 1 where revenue_key = 'unmatched'"
-        )
+        connection.execute("update marts.revenue_reconciliation set unmatched_revenue = unmatched_revenue + 1")
 
     outcome = run_dbt(["test", "--select", "marts"], warehouses.current())
 
@@ -138,4 +137,69 @@ def test_dbt_unit_tests_pass(env: Env) -> None:
     outcome = run_dbt(["test", "--select", "test_type:unit"], warehouses.current())
 
     assert outcome.success, outcome.failures
-    assert outcome.counts == {"pass": 5}
+    declared = sum(len(yaml.safe_load(path.read_text()).get("unit_tests", [])) for path in MODEL_YAML)
+    assert set(outcome.counts) == {"pass"} and outcome.counts["pass"] == declared
+
+
+def test_a_run_with_a_short_horizon_keeps_every_run_consistent(env: Env) -> None:
+    """ACUITY_HORIZON_DAYS=30 for one run: that run is judged on the 30 days it read (persisted ≤ attempted), and the
+    next run with the defaults builds green again; sync_runs keeps one row per run, sync_metrics the latest."""
+    assert env.sync().failures == []
+    env.monkeypatch.setenv("ACUITY_HORIZON_DAYS", "30")
+    assert env.sync().failures == []
+    short = latest_metrics(env)
+    assert (short["window_last"] - AS_OF).days == 30
+    assert 0 < short["appointments_persisted"] <= short["appointments_attempted"]
+    assert short["appointments_skipped_write_failures"] == 0
+    assert short["future_appointments"] < env.account.ground_truth()["future_active"]
+    env.monkeypatch.delenv("ACUITY_HORIZON_DAYS")
+
+    assert env.sync().failures == []
+
+    env.assert_marts_equal_ground_truth()
+    runs = env.query(
+        """select run_id, is_latest, appointments_skipped_write_failures, appointments_attempted,
+                  appointments_persisted from marts.sync_runs order by as_of, window_last, run_id"""
+    )
+    assert len(runs) == 3 and [r[1] for r in runs].count(True) == 1
+    assert all(r[2] == 0 and r[3] >= r[4] for r in runs)
+    latest = env.query("select run_id from raw_acuity.sync_runs order by finished_at desc limit 1")[0][0]
+    assert env.query("select run_id from marts.sync_metrics") == [(latest,)]
+
+
+def test_a_wrong_historical_run_row_never_fails_a_later_build(env: Env) -> None:
+    """Old run rows are history: one recorded wrong (fetched 0, as a run that loaded without extracting once wrote)
+    or twice never fails a later build, which judges only each tenant's latest run."""
+    assert env.sync().failures == []
+    with duckdb.connect(str(env.warehouse)) as connection:
+        connection.execute(
+            """insert into raw_acuity.sync_runs (run_id, tenant_id, status, as_of, started_at, finished_at,
+                   window_first, window_last, fetched_appointments, _dlt_load_id, _dlt_id)
+               select 'old-wrong-run', tenant_id, 'success', as_of - interval 10 day, started_at - interval 10 day,
+                   finished_at - interval 10 day, window_first, window_last, 0, _dlt_load_id, 'x1'
+               from raw_acuity.sync_runs"""
+        )
+        connection.execute(
+            """insert into raw_acuity.sync_runs (run_id, tenant_id, status, as_of, started_at, finished_at,
+                   window_first, window_last, fetched_appointments, _dlt_load_id, _dlt_id)
+               select run_id, tenant_id, status, as_of, started_at - interval 1 day, finished_at - interval 1 day,
+                   window_first, window_last, 0, _dlt_load_id, 'x2'
+               from raw_acuity.sync_runs where run_id <> 'old-wrong-run'"""
+        )
+        connection.execute("update marts.sync_runs set fetched = 0, appointments_attempted = -5")
+    # the earlier row now is an old, wrongly measured run
+    assert env.sync(as_of="2026-11-25").failures == []
+    assert env.sync(as_of="2026-11-25").failures == []
+
+    assert env.scalar("select count(*) from marts.sync_runs where not is_latest and fetched = 0") == 1
+    assert env.scalar("select count(*) from marts.sync_metrics where fetched > 0") == 1
+
+
+def test_order_times_reach_the_revenue_mart(synced_env: Env) -> None:
+    """Every order's local time is parsed (Acuity sends "YYYY-MM-DD HH:MM"), so first/last order dates are filled."""
+    assert synced_env.scalar("select count(*) from staging.stg_acuity__orders where ordered_at_local is null") == 0
+    filled = synced_env.query(
+        """select count(*), count(first_order_at), count(last_order_at) from marts.contact_revenue
+           where revenue_orders > 0"""
+    )[0]
+    assert filled[0] > 0 and filled == (filled[0], filled[0], filled[0])

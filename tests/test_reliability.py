@@ -5,31 +5,28 @@ from __future__ import annotations
 
 import hashlib
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
 import pytest
-from helpers import API_KEY, AS_OF, USER_ID, Env
+from helpers import (
+    API_KEY,
+    AS_OF,
+    PROJECT,
+    USER_ID,
+    Env,
+    child_has_open,
+    kill_when,
+    mart_rows,
+    normalized_package,
+    pipeline_process,
+    run_pipeline,
+)
 
 from sandbox import Fault, SandboxServer, build_account
 from transform.publish import analyst_path, exclusive_run
-
-PROJECT = Path(__file__).resolve().parents[1]
-MARTS = ("contacts", "future_appointments", "contact_revenue", "rejected_records")
-
-
-def mart_rows(path: Path) -> dict[str, list[tuple]]:
-    """Every mart's rows, minus what legitimately differs between two runs of the same data (run ids)."""
-    with duckdb.connect(str(path), read_only=True) as connection:
-        rows = {}
-        for mart in MARTS:
-            names = [r[0] for r in connection.execute(f"describe marts.{mart}").fetchall() if r[0] != "run_id"]
-            rows[mart] = sorted(connection.execute(f"select {', '.join(names)} from marts.{mart}").fetchall(), key=str)
-        return rows
 
 
 def digest(path: Path) -> str:
@@ -196,41 +193,6 @@ def test_a_second_pipeline_is_refused_with_a_clear_message(env: Env) -> None:
     assert not env.warehouse.exists() or env.query("select count(*) from raw_acuity.sync_runs") == [(0,)]
 
 
-def _pipeline(env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "transform", "--as-of", AS_OF.isoformat()],
-        env=env,
-        cwd=PROJECT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # so the kill takes dbt's child process too
-    )
-
-
-def _wait_for(predicate, what: str, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never reached: {what}")
-        time.sleep(0.02)
-
-
-def _dbt_building(pid: int, warehouse: Path) -> bool:
-    """dbt's child of the pipeline ``pid`` has the warehouse open: the build has started (it gets ready, importing
-    dbt and parsing the project, without touching the warehouse)."""
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                if b"transform.dbt_child" not in (proc / "cmdline").read_bytes() or os.getpgid(int(proc.name)) != pid:
-                    continue
-                if any(os.readlink(fd) == str(warehouse) for fd in (proc / "fd").iterdir()):
-                    return True
-            except (OSError, ProcessLookupError):
-                continue
-    return False
-
-
 @pytest.mark.parametrize("stage", ["extract", "load", "dbt"])
 def test_kill_9_at_any_stage_then_rerun_equals_a_clean_run(tmp_path: Path, stage: str) -> None:
     account = build_account("seed", 42, AS_OF)
@@ -247,34 +209,24 @@ def test_kill_9_at_any_stage_then_rerun_equals_a_clean_run(tmp_path: Path, stage
             return {
                 **base,
                 "ACUITY_WAREHOUSE": str(tmp_path / name / "acuity.duckdb"),
-                "ACUITY_DLT_DIR": str(tmp_path / name / "dlt"),
-                "ACUITY_DBT_TARGET_PATH": str(tmp_path / name / "target"),
             }
 
-        clean = _pipeline(env_for("clean"))
-        assert clean.wait(timeout=300) == 0, clean.stdout.read()
+        run_pipeline(env_for("clean"), "--as-of", AS_OF.isoformat())
 
         crashed_env = env_for("crashed")
+        crashed = tmp_path / "crashed" / "acuity.duckdb"
         if stage == "extract":
             server.inject(Fault(status=200, times=1, delay=30, path="/orders"))
-        victim = _pipeline(crashed_env)
+        victim = pipeline_process(crashed_env, "--as-of", AS_OF.isoformat())
         if stage == "extract":
-            _wait_for(lambda: any("/orders" in e[1] for e in server.request_log[-3:]), "the orders request")
+            kill_when(victim, lambda: any("/orders" in e[1] for e in server.request_log[-3:]), "the orders request")
         elif stage == "load":
-            normalized = tmp_path / "crashed" / "dlt" / "acuity_default" / "load" / "normalized"
-            _wait_for(lambda: normalized.exists() and any(normalized.iterdir()), "a normalized load package")
+            kill_when(victim, normalized_package(crashed), "a normalized load package")
         else:
-            _wait_for(lambda: _dbt_building(victim.pid, tmp_path / "crashed" / "acuity.duckdb"), "dbt build")
-            time.sleep(1.0)
-        os.killpg(victim.pid, signal.SIGKILL)
-        victim.wait(timeout=30)
-        assert victim.returncode == -signal.SIGKILL
+            kill_when(victim, child_has_open(victim, crashed), "dbt build")
 
-        rerun = _pipeline(crashed_env)
-        output = rerun.communicate(timeout=300)[0]
-        assert rerun.returncode == 0, output
+        run_pipeline(crashed_env, "--as-of", AS_OF.isoformat())
 
-    crashed = tmp_path / "crashed" / "acuity.duckdb"
     assert mart_rows(crashed) == mart_rows(tmp_path / "clean" / "acuity.duckdb")
     assert mart_rows(analyst_path(crashed)) == mart_rows(crashed)
     with duckdb.connect(str(crashed), read_only=True) as connection:

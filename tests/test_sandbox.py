@@ -1,22 +1,25 @@
 """The Acuity sandbox over real HTTP: determinism, the seed tenant's exact numbers, API semantics, mutations,
-limits, faults and the streaming large scenario. The matching checker below is an independent copy of the
-warehouse rules: it proves every record's designed intent is what the rules actually produce."""
+limits, faults and the streaming large scenario. Matching is checked with the one Python oracle of the warehouse's
+identity rules (sandbox/matching.py), fed the JSON the API serves: every record matches the person who made it."""
 
 from __future__ import annotations
 
 import bisect
+import json
 import re
 import time
 import tracemalloc
-from collections import Counter, defaultdict
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 
-from sandbox import Fault, SandboxServer, build_account
+from sandbox import Fault, Readings, SandboxServer, build_account
+from sandbox.matching import PersonIndex, normalise_email
 
 AS_OF = date(2026, 11, 24)
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
@@ -60,94 +63,35 @@ def fresh():
         yield account, server, session
 
 
-# ---- independent matching checker ----------------------------------------------------------------
-def n_email(raw):
-    value = (raw or "").strip().lower()
-    return value or None
-
-
-def n_phone(raw):
-    text = (raw or "").strip()
-    digits = re.sub(r"\D", "", text)
-    if not text.startswith("+"):
-        if digits.startswith("00"):
-            digits = digits[2:]
-        elif len(digits) == 10:
-            digits = "1" + digits
-    return digits or None
-
-
-def n_name(first, last):
-    return f"{(first or '').strip().lower()} {(last or '').strip().lower()}"
-
-
-class Checker:
-    def __init__(self, clients: list[dict]):
-        members: list[list[int]] = []
-        by_email: dict[str, int] = {}
-        for i, c in enumerate(clients):
-            e = n_email(c["email"])
-            if e:
-                if e not in by_email:
-                    by_email[e] = len(members)
-                    members.append([])
-                members[by_email[e]].append(i)
-        phone_owner = defaultdict(set)
-        for k, m in enumerate(members):
-            for i in m:
-                if n_phone(clients[i]["phone"]):
-                    phone_owner[n_phone(clients[i]["phone"])].add(k)
-        for i, c in enumerate(clients):
-            if n_email(c["email"]) is None:
-                owners = phone_owner.get(n_phone(c["phone"]), set())
-                if len(owners) == 1:
-                    members[next(iter(owners))].append(i)
-                else:
-                    members.append([i])
-        self.members = members
-        self.email = by_email
-        self.phone = defaultdict(set)
-        self.name = defaultdict(set)
-        for k, m in enumerate(members):
-            for i in m:
-                if n_phone(clients[i]["phone"]):
-                    self.phone[n_phone(clients[i]["phone"])].add(k)
-                self.name[n_name(clients[i]["firstName"], clients[i]["lastName"])].add(k)
-
-    def match(self, record: dict):
-        e = n_email(record["email"])
-        if e in self.email:
-            return self.email[e], "email"
-        for rule, owners in (
-            ("phone", self.phone.get(n_phone(record["phone"]), set())),
-            ("client_id", self.name.get(n_name(record["firstName"], record["lastName"]), set())),
-        ):
-            if len(owners) == 1:
-                return next(iter(owners)), rule
-        return None, "unmatched"
-
-
-def assert_intent_holds(account, clients_json, appointments_json, orders_json):
+# ---- the oracle over what the API serves --------------------------------------------------------
+def assert_intent_holds(account, clients_json, appointments_json, orders_json, exact=True):
+    """The oracle, fed only the JSON the API serves, matches every record to the person who booked or bought it
+    (`exact`; after an email change a record may instead fall to unmatched) and agrees with the account's ground
+    truth; returns how many appointments each rule matched."""
     persons_of_client = [c.person for c in account.iter_clients()]
-    checker = Checker(clients_json)
-    contact_person = {}
-    for k, members in enumerate(checker.members):
-        persons = {persons_of_client[i] for i in members}
-        assert len(persons) == 1, f"contact {k} mixes persons {persons}"
-        contact_person[k] = persons.pop()
-    assert len(contact_person) == len(set(persons_of_client)), "a person is split across contacts"
+    oracle = PersonIndex(
+        ((c["firstName"], c["lastName"], c["email"], c["phone"]), person)
+        for c, person in zip(clients_json, persons_of_client, strict=True)
+    )
+    assert len(oracle.contact_person) == len(set(persons_of_client)), "a person is split across contacts"
     intents = {a.id: a for a in account.iter_appointments()}
     assert len(intents) == len(appointments_json)
+    buyers = {o.id: o.person for o in account.iter_orders()}
+    allowed = (lambda booked: {booked}) if exact else (lambda booked: {booked, None})
+    rules: Counter[str] = Counter()
     for row in appointments_json:
-        contact, rule = checker.match(row)
-        intent = intents[row["id"]]
-        assert (rule, contact_person.get(contact)) == (intent.rule, intent.person), row
-    order_intents = {o.id: o for o in account.iter_orders()}
+        person, rule = oracle.resolve(row["firstName"], row["lastName"], row["email"], row["phone"])
+        rules[rule] += 1
+        assert person in allowed(intents[row["id"]].person), row
     for row in orders_json:
-        contact, rule = checker.match(row)
-        intent = order_intents[row["id"]]
-        assert (rule, contact_person.get(contact)) == (intent.rule, intent.person), row
-    return Counter(intent.rule for intent in intents.values())
+        person, _ = oracle.resolve(row["firstName"], row["lastName"], row["email"], row["phone"])
+        assert person in allowed(buyers[row["id"]]), row
+    truth = account.ground_truth()
+    future = {a["id"]: a for a in appointments_json if start_of(a) >= NOW and not a["canceled"]}
+    assert truth["future_match_rules"] == {
+        i: oracle.resolve(a["firstName"], a["lastName"], a["email"], a["phone"])[1] for i, a in future.items()
+    }
+    return rules
 
 
 # ---- determinism and the seed tenant -------------------------------------------------------------
@@ -181,7 +125,7 @@ def test_seed_scenario_numbers(api, seed_account):
     buckets = Counter(bisect.bisect_right((30, 60, 90), (start_of(a) - NOW).days) for a in future)
     assert [buckets[i] for i in range(4)] == [57, 33, 5, 5]
     assert max(start_of(a) for a in future) < NOW + timedelta(days=211)
-    assert min(start_of(a) for a in everything) >= NOW - timedelta(days=365)
+    assert NOW - timedelta(days=540) <= min(start_of(a) for a in everything) < NOW - timedelta(days=500)
     assert truth["future_matched"] == 99 and truth["future_unmatched"] == 1
     assert sum(1 for r in truth["future_match_rules"].values() if r == "unmatched") == 1
     assert truth["future_ids"] == {a["id"] for a in future}
@@ -189,8 +133,17 @@ def test_seed_scenario_numbers(api, seed_account):
     assert truth["historical"] == sum(1 for a in everything if start_of(a) < NOW)
     assert sum(truth["future_by_month"].values()) == 100
     past = [a for a in everything if start_of(a) < NOW]
-    assert 0.05 < sum(a["canceled"] for a in past) / len(past) < 0.11
-    assert 0.02 < sum(a["noShow"] for a in past) / len(past) < 0.06
+    no_shows = [a for a in past if a["noShow"]]
+    assert 0.05 < sum(a["canceled"] and not a["noShow"] for a in past) / len(past) < 0.11
+    assert 0.02 < len(no_shows) / len(past) < 0.06
+    assert all(a["canceled"] for a in no_shows), "a no-show is canceled: true, noShow: true"
+    assert not any(a["noShow"] for a in active), "an active appointment is never a no-show"
+    statuses = Counter("no_show" if a["noShow"] else "canceled" if a["canceled"] else "scheduled" for a in everything)
+    assert truth["status_counts"] == {s: statuses[s] for s in ("scheduled", "canceled", "no_show")}
+    past_statuses = Counter("no_show" if a["noShow"] else "canceled" if a["canceled"] else "scheduled" for a in past)
+    assert truth["historical_status_counts"] == {s: past_statuses[s] for s in ("scheduled", "canceled", "no_show")}
+    assert sum(truth["status_counts"].values()) == truth["appointments"]
+    assert truth["future_rule_counts"] == {"email": 88, "phone": 6, "client_id": 5, "unmatched": 1}
     orders = get(api, "/orders", max=10_000)
     assert len(orders) == truth["orders"]
     paid = [o for o in orders if o["status"] in ("paid", "delivered")]
@@ -212,7 +165,7 @@ def test_seed_data_is_realistically_dirty(api):
     shapes = {re.sub(r"\d", "9", c["phone"]) for c in clients}
     assert {"(999) 999-9999", "999-999-9999", "+9 999 999 9999", "9999999999", "999.999.9999"} <= shapes
     assert any(c["phone"].startswith("+44") or c["phone"].startswith("0044") for c in clients)
-    emails = Counter(n_email(c["email"]) for c in clients if c["email"])
+    emails = Counter(normalise_email(c["email"]) for c in clients if c["email"])
     assert any(n > 1 for n in emails.values()), "same person listed twice with different case"
     assert {a["calendarTimezone"] for a in everything} == {
         "America/New_York",
@@ -266,8 +219,7 @@ def test_me_calendars_types_and_errors(api):
     calendars = get(api, "/calendars")
     assert 3 <= len(calendars) <= 4 and all("timezone" in c and "replyTo" in c for c in calendars)
     types = get(api, "/appointment-types")
-    assert all(t["active"] and isinstance(t["price"], str) and t["type"] == "service" for t in types)
-    assert len(get(api, "/appointment-types", includeDeleted="true")) == len(types) + 1
+    assert all(t["active"] and isinstance(t["price"], str) and t["type"] in ("service", "class") for t in types)
     assert api.get(api.base + "/nope", timeout=10).json()["status_code"] == 404
     response = api.post(api.base + "/appointments", json={}, timeout=10)
     assert response.status_code == 405 and response.json()["status_code"] == 405
@@ -276,10 +228,11 @@ def test_me_calendars_types_and_errors(api):
     assert response.headers["Content-Type"] == "application/json"
 
 
-def test_max_truncates_silently_and_defaults_to_100(api):
+def test_max_truncates_silently_and_defaults_to_100(api, seed_account):
     assert len(get(api, "/appointments")) == 100
     assert len(get(api, "/appointments", max=7)) == 7
-    assert 1800 < len(get(api, "/appointments", max=1_000_000)) < 2000
+    scheduled = seed_account.ground_truth()["status_counts"]["scheduled"]
+    assert 1700 < len(get(api, "/appointments", max=1_000_000)) == scheduled < 1900
 
 
 def test_direction_defaults_to_desc(api):
@@ -341,10 +294,184 @@ def test_appointment_by_id_and_payments(api):
     assert get(api, f"/appointments/{canceled['id']}") == canceled
     paid = next(a for a in get(api, "/appointments", max=500) if a["amountPaid"] != "0.00")
     payments = get(api, f"/appointments/{paid['id']}/payments")
-    assert [p["amount"] for p in payments] == [paid["amountPaid"]]
+    assert sum(Decimal(p["amount"]) for p in payments) == Decimal(paid["amountPaid"])
+    assert all(set(p) == {"transactionID", "created", "processor", "amount"} for p in payments)
     unpaid = next(a for a in get(api, "/appointments", max=500) if a["amountPaid"] == "0.00")
     assert get(api, f"/appointments/{unpaid['id']}/payments") == []
     assert api.get(api.base + "/appointments/1", timeout=10).json()["status_code"] == 404
+
+
+# ---- types that vary in real responses, and parameters --------------------------------------------
+def test_types_vary_as_in_real_responses(api):
+    """Airbyte's stream schemas (inferred from real data) and the community OpenAPI: what is not always null here."""
+    calendars = get(api, "/calendars")
+    for key in ("image", "thumbnail"):
+        assert False in {c[key] for c in calendars}
+        assert any(isinstance(c[key], str) and c[key].startswith("https://") for c in calendars)
+    everything = get(api, "/appointments", showall="true", max=100_000)
+
+    def some(key, kind):
+        values = [a[key] for a in everything]
+        return any(v is None for v in values) and any(isinstance(v, kind) for v in values)
+
+    assert some("classID", str) and all(a["classID"] is None or a["classID"].isdigit() for a in everything)
+    assert some("subCalendarID", int) and some("certificate", str)
+    assert some("labels", list) and some("scheduledBy", str)
+    assert some("confirmationPagePaymentLink", str)
+    assert {a["isVerified"] for a in everything} == {True, False}
+    assert any(a["addonIDs"] for a in everything) and any(not a["addonIDs"] for a in everything)
+    classes = {t["id"] for t in get(api, "/appointment-types") if t["type"] == "class"}
+    assert all((a["classID"] is not None) == (a["appointmentTypeID"] in classes) for a in everything)
+    types = {t["id"]: t for t in get(api, "/appointment-types")}
+    assert any(t["addonIDs"] for t in types.values()) and any(t["formIDs"] for t in types.values())
+    assert {bool(t["image"]) for t in types.values()} == {True, False}
+    assert all(t["schedulingUrl"].startswith("https://") for t in types.values())
+    assert all(
+        set(a["addonIDs"]) <= set(types[a["appointmentTypeID"]]["addonIDs"]) for a in everything if a["addonIDs"]
+    )
+    paid = [a for a in everything if a["amountPaid"] != "0.00"]
+    payments = [get(api, f"/appointments/{a['id']}/payments") for a in paid[:60]]
+    assert {len(p) for p in payments} >= {1, 2}
+    assert len({t["processor"] for p in payments for t in p}) >= 3
+    for appointment, rows in zip(paid, payments, strict=False):
+        assert sum(Decimal(t["amount"]) for t in rows) == Decimal(appointment["amountPaid"])
+
+
+def test_intake_forms_carry_realistic_answers(api):
+    everything = get(api, "/appointments", showall="true", max=100_000)
+    types = {t["id"]: t for t in get(api, "/appointment-types", includeDeleted="true")}
+    with_forms = [a for a in everything if a["forms"]]
+    assert 0.1 < len(with_forms) / len(everything) < 0.6
+    for appointment in with_forms:
+        assert {f["id"] for f in appointment["forms"]} <= set(types[appointment["appointmentTypeID"]]["formIDs"])
+        for form in appointment["forms"]:
+            assert form["values"] and all(set(v) == {"id", "fieldID", "name", "value"} for v in form["values"])
+        text = "".join(f"{v['name']}: {v['value']}\n" for f in appointment["forms"] for v in f["values"])
+        assert appointment["formsText"] == text
+    heard = Counter(
+        v["value"]
+        for a in with_forms
+        for f in a["forms"]
+        if f["name"] == "Intake"
+        for v in f["values"]
+        if v["name"] == "How did you hear about us?"
+    )
+    assert len(heard) >= 4 and "Instagram" in heard
+    assert any(v["value"] == "" for a in with_forms for f in a["forms"] for v in f["values"]), "skipped fields"
+    assert not any(a["forms"] for a in everything if not types[a["appointmentTypeID"]]["formIDs"])
+
+
+def test_exclude_forms_and_field_filter(api):
+    full = get(api, "/appointments", showall="true", max=100_000)
+    bare = get(api, "/appointments", showall="true", max=100_000, excludeForms="true")
+    assert [a["id"] for a in bare] == [a["id"] for a in full]
+    assert not any("forms" in a or "formsText" in a for a in bare)
+    assert [{k: v for k, v in a.items() if k not in ("forms", "formsText")} for a in full] == bare
+    assert get(api, "/appointments", max=5, excludeForms="false") == get(api, "/appointments", max=5)
+
+    def answered(row, field_id, value):
+        return any(v["fieldID"] == field_id and v["value"] == value for f in row["forms"] for v in f["values"])
+
+    expected = [a["id"] for a in full if answered(a, 5501, "Instagram")]
+    got = get(api, "/appointments", showall="true", max=100_000, **{"field:5501": "instagram"})
+    assert expected and [a["id"] for a in got] == expected
+    both = get(api, "/appointments", showall="true", max=100_000, **{"field:5501": "Instagram", "field:5511": "Firm"})
+    assert [a["id"] for a in both] == [
+        a["id"] for a in full if answered(a, 5501, "Instagram") and answered(a, 5511, "Firm")
+    ]
+    assert get(api, "/appointments", max=100_000, **{"field:5501": "Carrier pigeon"}) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/appointments", {"showAll": "true"}),  # a typo of showall must not return the default (active) set
+        ("/appointments", {"addonIDs": "3301"}),  # documented by Acuity, not emulated
+        ("/appointments", {"field:abc": "x"}),
+        ("/appointments", {"excludeForms": "yes please"}),
+        ("/appointments/1", {"pastFormAnswers": "true"}),
+        ("/appointment-types", {"deleted": "true"}),
+        ("/calendars", {"max": "5"}),
+        ("/me", {"x": "1"}),
+        ("/clients", {"email": "a@b.c"}),
+        ("/orders", {"minDate": "2026-01-01"}),
+    ],
+)
+def test_parameters_not_honoured_get_acuity_shaped_400(api, path, params):
+    response = api.get(api.base + path, params=params, timeout=10)
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert set(body) == {"status_code", "message", "error"} and body["status_code"] == 400
+    assert next(iter(params)) in body["message"]
+
+
+def test_retired_types_only_with_include_deleted(api):
+    active = get(api, "/appointment-types")
+    every = get(api, "/appointment-types", includeDeleted="true")
+    retired = [t for t in every if not t["active"]]
+    assert retired and all(t["active"] for t in active)
+    assert [t for t in every if t["active"]] == active
+    assert get(api, "/appointment-types", includeDeleted="false") == active
+    appointments = get(api, "/appointments", showall="true", max=100_000)
+    on_retired = [a for a in appointments if a["appointmentTypeID"] in {t["id"] for t in retired}]
+    assert on_retired and all(start_of(a) < NOW - timedelta(days=180) for a in on_retired)
+    names = {t["id"]: t["name"] for t in retired}
+    assert all(a["type"] == names[a["appointmentTypeID"]] for a in on_retired)
+
+
+# ---- the other reading of each assumption ---------------------------------------------------------
+def serve(readings):
+    """A session against a seed account served under `readings` (use as a context manager)."""
+    server = SandboxServer({USER: (KEY, build_account("seed", 42, AS_OF, readings=readings))}, rate_limit=False)
+    session = requests.Session()
+    session.auth = AUTH
+    session.base = server.base_url
+    return server, session
+
+
+@pytest.mark.parametrize("zone", ["calendar", "account", "UTC"])
+def test_min_max_date_compare_in_the_chosen_zone(api, zone):
+    everything = get(api, "/appointments", showall="true", max=100_000)
+    tz = {"calendar": None, "account": ZoneInfo("America/New_York"), "UTC": UTC}[zone]
+
+    def day(row):
+        return row["datetime"][:10] if tz is None else start_of(row).astimezone(tz).date().isoformat()
+
+    server, session = serve(Readings(date_zone=zone))
+    with server:
+        for first, last in (("2026-12-01", "2026-12-10"), ("2026-03-08", "2026-03-08")):
+            got = get(session, "/appointments", minDate=first, maxDate=last, showall="true", max=10_000)
+            assert {a["id"] for a in got} == {a["id"] for a in everything if first <= day(a) <= last}
+    readings_differ = {a["id"] for a in everything if a["datetime"][:10] != day(a)}
+    assert (zone == "calendar") == (not readings_differ)
+
+
+def test_ties_within_a_second_in_either_order(api):
+    asc = get(api, "/appointments", showall="true", max=100_000, direction="ASC")
+    starts = Counter(a["datetime"] for a in asc)
+    tied = [a["id"] for a in asc if starts[a["datetime"]] > 1]
+    assert tied, "the seed has appointments starting at the same instant"
+    server, session = serve(Readings(ties="reverse_id"))
+    with server:
+        for direction in ("ASC", "DESC"):
+            rows = get(session, "/appointments", showall="true", max=100_000, direction=direction)
+            keys = [(start_of(a), a["id"]) for a in rows]
+            expected = sorted(keys, key=lambda k: (k[0], -k[1]), reverse=direction == "DESC")
+            assert keys == expected
+
+
+def test_order_times_in_utc_and_a_max_ceiling(api):
+    orders = get(api, "/orders", max=1000)
+    server, session = serve(Readings(order_time_zone="UTC", max_ceiling=25))
+    with server:
+        utc = get(session, "/orders", max=1000)
+        assert len(utc) == 25 and [o["id"] for o in utc] == [o["id"] for o in orders[:25]]
+        for local, moved in zip(orders, utc, strict=False):
+            at = datetime.strptime(local["time"], "%Y-%m-%d %H:%M").replace(tzinfo=ZoneInfo("America/New_York"))
+            assert at.astimezone(UTC).strftime("%Y-%m-%d %H:%M") == moved["time"]
+        assert len(get(session, "/appointments", max=100_000)) == 25
+    with pytest.raises(ValueError, match="date_zone"):
+        Readings(date_zone="client")
 
 
 # ---- mutations -----------------------------------------------------------------------------------
@@ -360,8 +487,13 @@ def test_each_mutation_is_visible_over_http(fresh):
     account.cancel(future[-2]["id"])
     assert get(session, f"/appointments/{future[-2]['id']}")["canceled"] is True
     assert future[-2]["id"] in {a["id"] for a in get(session, "/appointments", canceled="true", max=100_000)}
-    account.set_no_show(future[-3]["id"])
-    assert get(session, f"/appointments/{future[-3]['id']}")["noShow"] is True
+    missed = next(a for a in get(session, "/appointments", max=100_000, direction="DESC") if start_of(a) < NOW)
+    account.cancel(missed["id"], no_show=True)
+    fetched = get(session, f"/appointments/{missed['id']}")
+    assert (fetched["canceled"], fetched["noShow"]) == (True, True)
+    assert missed["id"] in {a["id"] for a in get(session, "/appointments", canceled="true", max=100_000)}
+    with pytest.raises(ValueError, match="cannot be a no-show"):
+        account.set_no_show(future[-3]["id"])
     account.delete_appointment(future[-4]["id"])
     assert session.get(session.base + f"/appointments/{future[-4]['id']}", timeout=10).status_code == 404
     assert future[-4]["id"] not in {a["id"] for a in get(session, "/appointments", showall="true", max=100_000)}
@@ -372,6 +504,8 @@ def test_each_mutation_is_visible_over_http(fresh):
     truth = account.ground_truth()
     assert truth["future_active"] == before["future_active"] - 2 + 2  # canceled, deleted, booked two
     assert truth["future_canceled"] == before["future_canceled"] + 1
+    assert truth["status_counts"]["no_show"] == before["status_counts"]["no_show"] + 1
+    assert truth["historical_status_counts"]["canceled"] == before["historical_status_counts"]["canceled"]
     unpaid = next(o for o in get(session, "/orders", max=1000) if o["status"] == "unpaid" and o["total"] != "0.00")
     account.pay_order(unpaid["id"])
     assert next(o for o in get(session, "/orders", max=1000) if o["id"] == unpaid["id"])["status"] == "paid"
@@ -386,7 +520,7 @@ def test_each_mutation_is_visible_over_http(fresh):
 def test_email_change_keeps_appointment_text_and_ground_truth_consistent(fresh):
     account, _, session = fresh
     appts = get(session, "/appointments", showall="true", max=100_000)
-    person_email = n_email(
+    person_email = normalise_email(
         next(
             a
             for a in appts
@@ -395,13 +529,16 @@ def test_email_change_keeps_appointment_text_and_ground_truth_consistent(fresh):
             and account.ground_truth()["future_match_rules"][a["id"]] == "email"
         )["email"]
     )
+    moved = {i for i, r in account.ground_truth()["future_match_rules"].items() if r == "email"}
     changed = account.change_client_email(person_email, "brand.new@example.org")
     assert changed and all(c["email"] == "brand.new@example.org" for c in changed)
     clients = get(session, "/clients")
-    assert not any(n_email(c["email"]) == person_email for c in clients)
+    assert not any(normalise_email(c["email"]) == person_email for c in clients)
     appts_after = get(session, "/appointments", showall="true", max=100_000)
-    assert any(n_email(a["email"]) == person_email for a in appts_after)
-    assert_intent_holds(account, clients, appts_after, get(session, "/orders", max=10_000))
+    assert any(normalise_email(a["email"]) == person_email for a in appts_after)
+    assert_intent_holds(account, clients, appts_after, get(session, "/orders", max=10_000), exact=False)
+    lost = {a["id"] for a in appts_after if normalise_email(a["email"]) == person_email} & moved
+    assert lost and all(account.ground_truth()["future_match_rules"][i] != "email" for i in lost)
 
 
 def test_mutate_all_then_checker_still_agrees(fresh):
@@ -412,12 +549,86 @@ def test_mutate_all_then_checker_still_agrees(fresh):
     assert get(session, f"/appointments/{touched['canceled']}")["canceled"] is True
     truth = account.ground_truth()
     assert truth["future_ids"] == {a["id"] for a in get(session, "/appointments", max=100_000) if start_of(a) >= NOW}
+    no_show = get(session, f"/appointments/{touched['no_show']}")
+    assert (no_show["canceled"], no_show["noShow"]) == (True, True)
     assert_intent_holds(
         account,
         get(session, "/clients"),
         get(session, "/appointments", showall="true", max=100_000),
         get(session, "/orders", max=10_000),
+        exact=False,
     )
+
+
+def test_changes_to_old_history_are_served_and_in_ground_truth(fresh):
+    """What a rolling reconciliation must find: an edit 200 days back, a cancellation 300, a deletion 400."""
+    account, _, session = fresh
+    before = account.ground_truth()
+    targets = {days: account.appointment_days_old(days) for days in (200, 250, 300, 400)}
+    for days, appointment in targets.items():
+        assert timedelta(days=days - 1) < NOW - appointment.start <= timedelta(days=days)
+        assert not appointment.canceled
+    edited_id = account.edit_days_old(200)
+    canceled_id = account.cancel_days_old(300)
+    deleted_id = account.delete_days_old(400)
+    missed_id = account.cancel_days_old(250, no_show=True)
+    assert [edited_id, missed_id, canceled_id, deleted_id] == [a.id for a in targets.values()]
+    edited = get(session, f"/appointments/{edited_id}")
+    assert edited["notes"] == "Edited 200 days later by the studio" and not edited["canceled"]
+    assert edited["priceSold"] != edited["price"] or edited["price"] in ("0.00", "0")
+    assert get(session, f"/appointments/{canceled_id}")["canceled"] is True
+    missed = get(session, f"/appointments/{missed_id}")
+    assert (missed["canceled"], missed["noShow"]) == (True, True)
+    assert session.get(session.base + f"/appointments/{deleted_id}", timeout=10).status_code == 404
+    day = (NOW - timedelta(days=400)).date()
+    window = get(
+        session,
+        "/appointments",
+        showall="true",
+        max=10_000,
+        minDate=(day - timedelta(days=3)).isoformat(),
+        maxDate=(day + timedelta(days=3)).isoformat(),
+    )
+    assert window and deleted_id not in {a["id"] for a in window}
+    after = account.ground_truth()
+    assert after["appointments"] == before["appointments"] - 1
+    assert after["status_by_id"][canceled_id] == "canceled" and after["status_by_id"][missed_id] == "no_show"
+    assert deleted_id not in after["status_by_id"]
+    assert after["historical_status_counts"] == {
+        "scheduled": before["historical_status_counts"]["scheduled"] - 3,
+        "canceled": before["historical_status_counts"]["canceled"] + 1,
+        "no_show": before["historical_status_counts"]["no_show"] + 1,
+    }
+    for key in ("future_active", "future_canceled", "future_match_rules", "revenue_total"):
+        assert after[key] == before[key]
+    with pytest.raises(KeyError):
+        account.delete_days_old(2000)
+
+
+def test_rendered_answers_are_cached_until_the_account_changes(fresh):
+    account, server, session = fresh
+    paths = ("/appointments?showall=true&max=5000", "/clients", "/orders?max=1000", "/appointment-types")
+    first = {p: session.get(session.base + p, timeout=10).content for p in paths}
+    hits = server.cache.hits
+    assert {p: session.get(session.base + p, timeout=10).content for p in paths} == first
+    assert server.cache.hits == hits + len(paths)
+    # same answer, parameters spelled differently: one entry
+    assert session.get(session.base + "/clients?search=", timeout=10).content == first["/clients"]
+    target = next(a for a in json_of(first["/appointments?showall=true&max=5000"]) if not a["canceled"])
+    account.cancel(target["id"])
+    after = json_of(session.get(session.base + paths[0], timeout=10).content)
+    assert next(a for a in after if a["id"] == target["id"])["canceled"] is True
+    unpaid = next(o for o in json_of(first["/orders?max=1000"]) if o["status"] == "unpaid")
+    account.pay_order(unpaid["id"])
+    orders = json_of(session.get(session.base + "/orders?max=1000", timeout=10).content)
+    assert next(o for o in orders if o["id"] == unpaid["id"])["status"] == "paid"
+    with SandboxServer({USER: (KEY, account)}, rate_limit=False, cache_bytes=0) as uncached:
+        body = requests.get(uncached.base_url + paths[0], auth=AUTH, timeout=10).content
+        assert json_of(body) == after and uncached.cache.hits == 0
+
+
+def json_of(body: bytes):
+    return json.loads(body)
 
 
 # ---- limits and faults ---------------------------------------------------------------------------

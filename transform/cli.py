@@ -10,18 +10,24 @@ from transform.errors import PipelineError
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from extract.config import help_epilog  # the one table of settings; cheap: dlt is imported only to read them
+
     parser = argparse.ArgumentParser(
         prog="acuity-elt",
         description=(
-            "Sync Acuity Scheduling into the warehouse and build the dbt models. Without ACUITY_USER_ID and "
-            "ACUITY_API_KEY the embedded sandbox (a local Acuity emulator) is synced instead."
+            "Sync Acuity Scheduling into the warehouse and build the dbt models. Without ACUITY_USER_ID\n"
+            "and ACUITY_API_KEY the embedded sandbox (a local Acuity emulator) is synced instead."
         ),
+        epilog=help_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # keeps the epilog's one setting per line
     )
     sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="extract, load, dbt build, summary (the default)")
     for target in (parser, run):
         target.add_argument("--as-of", help="treat this ISO date/timestamp as now (default: now; env ACUITY_AS_OF)")
-        target.add_argument("--since", help="backfill appointments from this date (default: 2 years before as-of)")
+        target.add_argument(
+            "--since", help="backfill appointments from this date (default: 730 days before as-of; env ACUITY_SINCE)"
+        )
         target.add_argument(
             "--full-refresh",
             action="store_true",
@@ -58,14 +64,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from extract.config import settings_from_env
     from transform import warehouse as warehouses
     from transform.dbt import DbtProcess
+    from transform.run import configured_tenants, report_run, run
 
-    # dbt's child starts first: it needs ~2.5 s to get ready, about as long as importing dlt and syncing a small account
-    with DbtProcess(warehouses.current()) as dbt:
-        from extract.config import settings_from_env
-        from transform.run import report_run, run
-
-        settings = settings_from_env(args.as_of, args.since, args.full_refresh)
-        report = run(settings, use_sandbox=args.sandbox, tenants_file=args.tenants, dbt=dbt)
+    # settings and accounts first: a bad setting stops the run before anything starts, and the accounts decide the
+    # warehouse (the embedded demo has its own)
+    settings = settings_from_env(args.as_of, args.since, args.full_refresh)
+    tenants = [] if args.sandbox else configured_tenants(args.tenants)
+    # dbt's child starts before the sync: it needs ~2.5 s to get ready, about as long as syncing a small account
+    with DbtProcess(warehouses.current(demo=not tenants)) as dbt:
+        report = run(settings, tenants=tenants, dbt=dbt)
     return report_run(report)

@@ -36,9 +36,11 @@ class DbtOutcome:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def target_path() -> Path:
-    """dbt's artifacts (manifest, run_results, docs); ``ACUITY_DBT_TARGET_PATH`` moves them (tests do)."""
-    return Path(os.environ.get("ACUITY_DBT_TARGET_PATH", PROJECT_DIR / "target"))
+def target_path(warehouse: Warehouse | None = None) -> Path:
+    """dbt's artifacts (manifest, run_results, docs, partial parse) of a warehouse (default: the configured one)."""
+    from transform.warehouse import current
+
+    return (warehouse or current()).dbt_target_dir
 
 
 def verbose() -> bool:
@@ -60,8 +62,8 @@ class DbtProcess:
             **os.environ,
             **warehouse.dbt_env(),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "DBT_TARGET_PATH": str(target_path()),
-            "DBT_LOG_PATH": str(target_path() / "logs"),
+            "DBT_TARGET_PATH": str(warehouse.dbt_target_dir),
+            "DBT_LOG_PATH": str(warehouse.dbt_target_dir / "logs"),
         }
         read_fd, write_fd = os.pipe()
         try:
@@ -99,7 +101,8 @@ class DbtProcess:
             outcome.counts[status] = outcome.counts.get(status, 0) + 1
             if status in ("error", "fail"):
                 message = _ANSI.sub("", " ".join(str(node.get("message") or "").split()))
-                outcome.failures.append(f"{node['unique_id'].split('.')[-1]}: {message}")
+                label = node.get("label") or node["unique_id"].split(".")[-1]
+                outcome.failures.append(f"{label}: {message}")
         if not outcome.success and not outcome.failures:
             detail = result.get("error") or f"dbt exited with code {returncode} (see the output above)"
             outcome.failures.append(_ANSI.sub("", detail))

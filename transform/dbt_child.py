@@ -19,12 +19,24 @@ def node_results(result: Any) -> list[dict[str, Any]]:
     return [
         {
             "unique_id": node.node.unique_id,
+            "label": node_label(node.node),
             "status": str(getattr(node.status, "value", node.status)),
             "message": None if node.message is None else str(node.message),
         }
         for node in getattr(result, "results", None) or []
         if getattr(node, "node", None) is not None
     ]
+
+
+def node_label(node: Any) -> str:
+    """What a person recognises: a generic test as ``<test> on <model>.<column>`` (dbt names long ones by a hash)."""
+    metadata = getattr(node, "test_metadata", None)
+    if metadata is None:
+        return str(node.name)
+    model = str(getattr(node, "attached_node", None) or "").split(".")[-1]
+    column = getattr(node, "column_name", None)
+    target = ".".join(part for part in (model, column) if part)
+    return f"{metadata.name} on {target}" if target else str(metadata.name)
 
 
 def main(argv: list[str]) -> int:

@@ -1,9 +1,13 @@
 """One writer, many readers: the pipeline works on a private DuckDB file and publishes a read-only copy.
 
 DuckDB lets one process write a file only while no other process has it open, even read-only. So analysts never
-open the pipeline's file: they read ``warehouse/analyst.duckdb``, which the pipeline replaces atomically (a copy, then
+open the pipeline's file: they read ``analyst.duckdb`` beside it, which the pipeline replaces atomically (a copy, then
 ``os.replace``) only after a ``dbt build`` whose every test passed. An open analyst session keeps reading the copy it
 opened; the next session sees the new one; a failed or killed run publishes nothing.
+
+What an analyst's session leaves behind never reaches a new copy: DuckDB replays ``<file>.wal`` onto whatever file
+carries that name, so a write-ahead log left by a read-write session that died would rewrite every fresh copy. The
+copy is published without one, read-only on disk, and the changes of a read-write session end at the next publish.
 """
 
 from __future__ import annotations
@@ -12,16 +16,16 @@ import contextlib
 import fcntl
 import os
 import shutil
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 
 from transform.errors import PipelineError
+from transform.paths import analyst_path, state_dir
 
-
-def analyst_path(private: Path) -> Path:
-    return private.with_name("analyst.duckdb")
+_READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 
 
 def publish(private: Path) -> Path:
@@ -32,21 +36,37 @@ def publish(private: Path) -> Path:
     staging = published.with_name(f".{published.name}.{os.getpid()}.tmp")
     try:
         shutil.copyfile(private, staging)
+        os.chmod(staging, _READ_ONLY)
+        _wal(published).unlink(missing_ok=True)  # a dead read-write session's log must not replay onto the copy
         os.replace(staging, published)
     finally:
         staging.unlink(missing_ok=True)
     return published
 
 
+def _wal(database: Path) -> Path:
+    return database.with_name(f"{database.name}.wal")
+
+
+def remove_leftovers(private: Path) -> list[Path]:
+    """Temp copies of publishes a kill interrupted (full-size files): only ever ours, removed under the run lock."""
+    published = analyst_path(private)
+    leftovers = sorted(published.parent.glob(f".{published.name}.*.tmp"))
+    for path in leftovers:
+        path.unlink(missing_ok=True)
+    return leftovers
+
+
 @contextlib.contextmanager
 def exclusive_run(private: Path) -> Iterator[None]:
     """Refuse a second pipeline on the same warehouse instead of letting it fail halfway on DuckDB's lock.
 
-    An flock dies with its process, so a crashed run never leaves a stale lock behind.
+    An flock dies with its process, so a crashed run never leaves a stale lock behind. The lock lives in the
+    warehouse's own state folder: pipelines on two warehouses never wait for each other.
     """
-    private.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = private.with_name(f".{private.name}.lock")
-    with open(lock_path, "a+") as lock:
+    folder = state_dir(private)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "run.lock", "a+") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

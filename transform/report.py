@@ -22,8 +22,7 @@ import plotly.graph_objects as go
 
 from transform import warehouse as warehouses
 from transform.errors import PipelineError
-from transform.paths import warehouse_path
-from transform.publish import analyst_path
+from transform.paths import analyst_path, published_warehouse
 
 TOP_CONTACTS = 15
 SKIP_REASONS = ("historical", "canceled", "unmatched", "missing_time", "write_failures")
@@ -38,7 +37,7 @@ class TenantCharts:
 
 def default_output() -> Path:
     """Beside the warehouse (``warehouse/report.html`` by default), so a moved warehouse keeps its report."""
-    return warehouse_path().with_name("report.html")
+    return published_warehouse().with_name("report.html")
 
 
 def read_tenant_charts(connection: Any) -> list[TenantCharts]:
@@ -49,7 +48,6 @@ def read_tenant_charts(connection: Any) -> list[TenantCharts]:
         select m.tenant_id, m.run_id, m.as_of, m.future_appointments, m.appointments_skipped_unmatched,
             m.total_revenue, m.unmatched_revenue, m.contacts_with_revenue
         from marts.sync_metrics as m
-        join intermediate.int_acuity__latest_runs as r on r.tenant_id = m.tenant_id and r.run_id = m.run_id
         order by m.tenant_id
         """,
     )
@@ -67,18 +65,18 @@ def read_tenant_charts(connection: Any) -> list[TenantCharts]:
     revenue = _rows(
         connection,
         """
-        select r.tenant_id, r.is_unmatched_bucket, c.first_name, c.last_name, c.email, r.order_revenue
-        from marts.contact_revenue as r
-        left join marts.contacts as c on c.tenant_id = r.tenant_id and c.contact_id = r.contact_id
-        where r.order_revenue > 0 or r.is_unmatched_bucket
-        order by r.tenant_id, r.order_revenue desc, r.revenue_key
+        select tenant_id, false, first_name, last_name, email, order_revenue, contact_id
+        from marts.contacts where order_revenue > 0
+        union all
+        select tenant_id, true, null, null, null, unmatched_revenue, 'unmatched' from marts.revenue_reconciliation
+        order by 1, 6 desc, 7
         """,
     )
     skips = _rows(
         connection,
         f"""
         select tenant_id, run_id, {", ".join(f"appointments_skipped_{reason}" for reason in SKIP_REASONS)}
-        from marts.sync_metrics order by tenant_id, as_of, run_id
+        from marts.sync_runs order by tenant_id, as_of, run_id
         """,
     )
     sections = []
@@ -89,7 +87,7 @@ def read_tenant_charts(connection: Any) -> list[TenantCharts]:
         )
         figures = [
             weekly_chart([row[1:] for row in weeks if row[0] == tenant_id]),
-            revenue_chart([row[1:] for row in revenue if row[0] == tenant_id]),
+            revenue_chart([row[1:6] for row in revenue if row[0] == tenant_id]),
             match_rule_chart([row[1:] for row in rules if row[0] == tenant_id]),
             skip_reasons_chart([row[1:] for row in skips if row[0] == tenant_id]),
         ]
@@ -173,7 +171,7 @@ def build_report(output: Path) -> Path:
     """Read the marts, write the page to ``output``; a missing DuckDB warehouse is a one-line error."""
     target = warehouses.current()
     if target.target == "duckdb":
-        published = analyst_path(warehouse_path())
+        published = analyst_path(published_warehouse())
         if not published.exists():
             raise PipelineError(f"no warehouse at {published}: run `make pipeline` first")
         connection = duckdb.connect(str(published), read_only=True)

@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from extract.config import SyncSettings, Tenant, tenant_from_env, tenants_from_file
-from extract.pipeline import ENDPOINTS, RESOURCES, SyncResult, sync_tenant
+from extract.pipeline import SyncResult, sync_tenant
+from extract.source import ENDPOINTS, RESOURCES
 from transform import warehouse as warehouses
 from transform.dbt import DbtOutcome, DbtProcess
-from transform.paths import pipelines_dir, warehouse_path
-from transform.publish import exclusive_run, publish
+from transform.publish import exclusive_run, publish, remove_leftovers
 
 SANDBOX_USER_ID = "10001"
+DEMO_TENANT = "demo"
 
 
 @dataclass
@@ -52,7 +53,7 @@ def embedded_sandbox(settings: SyncSettings, seed: int = 42) -> Iterator[Tenant]
     account = build_account(scenario="seed", seed=seed, as_of=settings.as_of.date())
     api_key = secrets.token_urlsafe(16)  # a fresh key per run: nothing to leak, nothing to configure
     with SandboxServer({SANDBOX_USER_ID: (api_key, account)}) as server:
-        yield Tenant(tenant_id="default", user_id=SANDBOX_USER_ID, api_key=api_key, base_url=server.base_url)
+        yield Tenant(tenant_id=DEMO_TENANT, user_id=SANDBOX_USER_ID, api_key=api_key, base_url=server.base_url)
 
 
 def configured_tenants(tenants_file: str | None) -> list[Tenant]:
@@ -70,30 +71,48 @@ def run(
     tenants_file: str | None = None,
     log: Callable[[str], None] = print,
     dbt: DbtProcess | None = None,
+    tenants: list[Tenant] | None = None,
 ) -> RunReport:
     """Sync every tenant, then ``dbt build`` once over all of them, then publish the analysts' copy.
 
-    ``dbt`` is a child started ahead by the caller (the CLI starts it before importing this module); without one, the
-    run starts its own as it begins.
+    ``tenants`` are the accounts to sync (default: the configured ones); none means the embedded demo, which writes its
+    own warehouse (``transform.paths.DEMO_FOLDER``) so demo data never mixes with a real account's history. ``dbt`` is
+    a child started ahead by the caller for that same warehouse; without one, the run starts its own as it begins.
     """
     started = time.perf_counter()
-    target = warehouses.current()
-    tenants = [] if use_sandbox else configured_tenants(tenants_file)
+    if tenants is None:
+        tenants = [] if use_sandbox else configured_tenants(tenants_file)
+    target = warehouses.current(demo=not tenants)
+    target.check_folder()
     with contextlib.ExitStack() as stack:
-        stack.enter_context(exclusive_run(warehouse_path()))
+        stack.enter_context(exclusive_run(target.path))
+        target.check_file()
+        for leftover in remove_leftovers(target.path):
+            log(f"Removed {leftover.name}, left by a run killed while publishing")
         dbt = dbt or stack.enter_context(DbtProcess(target))  # gets dbt ready while the tenants sync
         with contextlib.ExitStack() as sources:  # the embedded sandbox serves the syncs only
             if tenants:
                 source = ", ".join(sorted({t.base_url for t in tenants}))
             else:
                 tenants = [sources.enter_context(embedded_sandbox(settings))]
-                log(f"No ACUITY_USER_ID/ACUITY_API_KEY set: syncing the embedded sandbox at {tenants[0].base_url}")
+                log(
+                    f"No ACUITY_USER_ID/ACUITY_API_KEY set: syncing the embedded demo account at {tenants[0].base_url}"
+                    f" into its own warehouse {target.describe()}"
+                )
                 source = f"embedded sandbox ({tenants[0].base_url})"
             report = RunReport(settings=settings, source=source, target=target)
             for tenant in tenants:
                 log(f"Syncing tenant {tenant.tenant_id} (as of {settings.as_of:%Y-%m-%d %H:%M} UTC) ...")
                 destination = target.destination()
-                result = sync_tenant(tenant, settings, destination, pipelines_dir(), target.loader_file_format)
+                result = sync_tenant(
+                    tenant,
+                    settings,
+                    destination,
+                    target.pipelines_dir,
+                    target.loader_file_format,
+                    log=log,
+                    where=target.describe(),
+                )
                 report.syncs.append(result)
                 log(format_sync(result))
         if any(s.status == "success" for s in report.syncs):
@@ -104,7 +123,7 @@ def run(
             report.dbt = dbt.run(["build", "--exclude-resource-type", "unit_test"], artifacts=False)
             report.dbt_seconds = time.perf_counter() - dbt_started
             if report.dbt.success and target.target == "duckdb":
-                report.published = publish(warehouse_path())
+                report.published = publish(target.path)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -48,7 +48,6 @@ def read_summaries(connection: Any) -> list[TenantSummary]:
         connection,
         """
         select m.* from marts.sync_metrics as m
-        join intermediate.int_acuity__latest_runs as r on r.tenant_id = m.tenant_id and r.run_id = m.run_id
         order by m.tenant_id
         """,
     )

@@ -10,8 +10,8 @@ from pathlib import Path
 from transform import warehouse as warehouses
 from transform.dbt import run_dbt
 from transform.errors import PipelineError
-from transform.paths import PROJECT_DIR, warehouse_path
-from transform.publish import analyst_path, exclusive_run
+from transform.paths import PROJECT_DIR, analyst_path, published_warehouse
+from transform.publish import exclusive_run
 
 
 def _require(path: Path) -> Path:
@@ -24,9 +24,11 @@ def serve_docs(port: int) -> int:
     """``dbt docs generate`` (under the pipeline's lock: it reads the catalog of the private warehouse), then
     ``dbt docs serve`` on 127.0.0.1:port, which only serves the generated files."""
     warehouse = warehouses.current()
-    with exclusive_run(warehouse_path()):
+    if warehouse.target == "duckdb" and published_warehouse() != warehouse.path:
+        warehouse = warehouses.current(demo=True)  # only the demo has been synced so far
+    with exclusive_run(warehouse.path):
         if warehouse.target == "duckdb":
-            _require(warehouse_path())
+            _require(warehouse.path)
         outcome = run_dbt(["docs", "generate"], warehouse)
     if not outcome.success:
         raise PipelineError("dbt docs generate failed: " + "; ".join(outcome.failures))
@@ -37,7 +39,7 @@ def serve_docs(port: int) -> int:
 
 def sql_shell() -> int:
     """Replace this process with the DuckDB CLI on the analysts' published copy, read-only."""
-    warehouse = _require(analyst_path(warehouse_path()))
+    warehouse = _require(analyst_path(published_warehouse()))
     cli = shutil.which("duckdb", path=str(Path(sys.executable).parent)) or shutil.which("duckdb")
     if cli is None:
         raise PipelineError("the duckdb CLI is missing: run `make sql` (it installs duckdb-cli into .venv)")

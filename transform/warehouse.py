@@ -6,13 +6,15 @@ the same value drives dlt's destination and dbt's profile target, so raw data an
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from transform import paths
 from transform.errors import PipelineError
-from transform.paths import warehouse_path
 
 if TYPE_CHECKING:
     from dlt.common.destination import Destination
@@ -25,8 +27,31 @@ DUCKDB_MEMORY_LIMIT = os.environ.get("ACUITY_DUCKDB_MEMORY_LIMIT", "512MB")
 
 @dataclass(frozen=True)
 class Warehouse:
+    """One warehouse and the local state that belongs to it (dlt's working folder, dbt's target, the run lock).
+
+    ``path`` is the DuckDB file; for PostgreSQL it only names where the local state of that server's database lives.
+    """
+
     target: str
+    path: Path
     postgres_url: str | None = None
+    demo: bool = False
+
+    @property
+    def state_dir(self) -> Path:
+        return paths.state_dir(self.path)
+
+    @property
+    def pipelines_dir(self) -> Path:
+        return paths.pipelines_dir(self.path)
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        return paths.dbt_target_dir(self.path)
+
+    @property
+    def analyst_path(self) -> Path:
+        return paths.analyst_path(self.path)
 
     def destination(self) -> Destination:
         # dlt is imported here, not at the top: the pipeline starts dbt's child before paying for dlt (transform.cli)
@@ -35,9 +60,8 @@ class Warehouse:
 
         if self.target == "postgres":
             return dlt.destinations.postgres(credentials=self.postgres_url)
-        path = warehouse_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        credentials = DuckDbCredentials(str(path), global_config={"memory_limit": DUCKDB_MEMORY_LIMIT})
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        credentials = DuckDbCredentials(str(self.path), global_config={"memory_limit": DUCKDB_MEMORY_LIMIT})
         return dlt.destinations.duckdb(credentials=credentials)
 
     @property
@@ -50,7 +74,7 @@ class Warehouse:
         if self.target == "duckdb":
             return {
                 "ACUITY_DBT_TARGET": "duckdb",
-                "ACUITY_WAREHOUSE": str(warehouse_path()),
+                "ACUITY_WAREHOUSE": str(self.path),
                 "ACUITY_DUCKDB_MEMORY_LIMIT": DUCKDB_MEMORY_LIMIT,
             }
         parts = urlsplit(self.postgres_url or "")
@@ -64,6 +88,31 @@ class Warehouse:
             "PGTZ": "UTC",  # timestamptz -> timestamp casts in the models are UTC, as on DuckDB
         }
 
+    def check_folder(self) -> None:
+        """Fail in one line, with the fix, when the warehouse's folder cannot be written: before anything starts."""
+        folder = self.path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise PipelineError(f"cannot create the warehouse folder {folder}: {exc.strerror}") from None
+        if not os.access(folder, os.W_OK):
+            raise PipelineError(f"the warehouse folder {folder} is not writable: fix its permissions or move it")
+
+    def check_file(self) -> None:
+        """Fail in one line, with the fix, on a DuckDB file that cannot be opened (call it holding the run lock)."""
+        if self.target != "duckdb" or not self.path.exists():
+            return
+        import duckdb
+
+        try:
+            duckdb.connect(str(self.path)).close()
+        except duckdb.Error as exc:
+            cause = " ".join(str(exc).split())[:200]
+            raise PipelineError(
+                f"the warehouse {self.path} cannot be opened ({cause}); if the file is damaged, delete it and its"
+                f" {self.state_dir.name} folder and run again: the next run re-syncs everything from Acuity"
+            ) from None
+
     def connect(self) -> Any:
         """A DB-API connection for reading the marts (read-only on DuckDB, so analysts are never blocked)."""
         if self.target == "postgres":
@@ -74,16 +123,17 @@ class Warehouse:
             return connection
         import duckdb
 
-        return duckdb.connect(str(warehouse_path()), read_only=True)
+        return duckdb.connect(str(self.path), read_only=True)
 
     def describe(self) -> str:
         if self.target == "postgres":
             parts = urlsplit(self.postgres_url or "")
             return f"postgresql://{parts.hostname}:{parts.port or 5432}{parts.path}"  # never the password
-        return str(warehouse_path())
+        return str(self.path)
 
 
-def current() -> Warehouse:
+def current(demo: bool = False) -> Warehouse:
+    """The warehouse the settings name; ``demo``: the embedded sandbox's own DuckDB file, never a real account's."""
     target = os.environ.get("ACUITY_TARGET", "duckdb").lower()
     if target not in TARGETS:
         raise PipelineError(f"ACUITY_TARGET={target!r}: choose one of {', '.join(TARGETS)}")
@@ -93,5 +143,12 @@ def current() -> Warehouse:
             raise PipelineError(
                 "ACUITY_TARGET=postgres needs ACUITY_POSTGRES_URL=postgresql://user:password@host:port/db"
             )
-        return Warehouse(target, url)
-    return Warehouse(target)
+        if demo:
+            raise PipelineError(
+                "the embedded demo writes its own DuckDB file, not a server warehouse: set ACUITY_USER_ID and"
+                " ACUITY_API_KEY (or a tenants file) to sync a real account into PostgreSQL"
+            )
+        parts = urlsplit(url)
+        server = hashlib.sha256(f"{parts.hostname}:{parts.port or 5432}{parts.path}".encode()).hexdigest()[:12]
+        return Warehouse(target, paths.warehouse_path().parent / f"postgres-{server}" / "acuity", url)
+    return Warehouse(target, paths.warehouse_path(demo), demo=demo)

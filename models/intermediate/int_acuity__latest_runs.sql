@@ -1,9 +1,12 @@
--- The run each tenant's marts describe: its latest successful sync. var('as_of') pins "now" for every tenant.
+-- The run each tenant's marts describe: its latest successful sync, every column of its run row. var('as_of') pins
+-- "now" for every tenant (when dbt runs alone, for reproducible marts).
+{%- set runs_relation = ref('stg_acuity__sync_runs') %}
+{%- set as_of = "cast('" ~ var('as_of') ~ "' as timestamp)" if var('as_of') else 'as_of' %}
 with
 
 runs as (
 
-    select * from {{ ref('stg_acuity__sync_runs') }}
+    select * from {{ runs_relation }}
     where status = 'success'
 
 ),
@@ -19,32 +22,7 @@ ranked as (
 
 final as (
 
-    select
-        tenant_id,
-        run_id,
-        {% if var('as_of') -%}
-        cast('{{ var("as_of") }}' as timestamp) as as_of,
-        {%- else -%}
-        as_of,
-        {%- endif %}
-        window_first,
-        window_last,
-        fetched_appointments,
-        fetched_clients,
-        fetched_orders,
-        appointments_rejected_time,
-        appointments_rejected_invalid,
-        records_skipped,
-        records_flagged,
-        duration_seconds,
-        http_requests,
-        http_2xx,
-        http_429,
-        http_4xx_other,
-        http_5xx,
-        clients_status,
-        appointments_status,
-        orders_status
+    select {{ columns_of(runs_relation, overrides={'as_of': as_of}) }}
     from ranked
     where run_rank = 1
 

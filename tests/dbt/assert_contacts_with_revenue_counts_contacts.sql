@@ -1,4 +1,4 @@
--- contacts_with_revenue = contacts whose revenue > 0, and total_revenue = Σ contact_revenue, for each latest run
+-- the latest run's contacts_with_revenue and total_revenue are what the revenue marts hold
 with
 
 metrics as (
@@ -7,29 +7,27 @@ metrics as (
 
 ),
 
-runs as (
-
-    select * from {{ ref('int_acuity__latest_runs') }}
-
-),
-
 revenue as (
 
     select
         tenant_id,
-        sum(case when not is_unmatched_bucket and order_revenue > 0 then 1 else 0 end) as contacts_with_revenue,
-        sum(order_revenue) as total_revenue
+        sum(case when order_revenue > 0 then 1 else 0 end) as contacts_with_revenue
     from {{ ref('contact_revenue') }}
     group by tenant_id
+
+),
+
+reconciliation as (
+
+    select * from {{ ref('revenue_reconciliation') }}
 
 )
 
 select metrics.tenant_id
 from metrics
-inner join runs
-    on runs.tenant_id = metrics.tenant_id
-    and runs.run_id = metrics.run_id
 left join revenue
     on revenue.tenant_id = metrics.tenant_id
+left join reconciliation
+    on reconciliation.tenant_id = metrics.tenant_id
 where metrics.contacts_with_revenue <> coalesce(revenue.contacts_with_revenue, 0)
-    or metrics.total_revenue <> coalesce(revenue.total_revenue, 0)
+    or metrics.total_revenue <> coalesce(reconciliation.total_revenue, 0)

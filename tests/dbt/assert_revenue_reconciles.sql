@@ -1,25 +1,44 @@
--- Σ revenue per contact + unmatched bucket = Σ paid/delivered order totals, per tenant
+-- per tenant: total = Σ revenue orders in staging = matched (Σ contact_revenue) + unmatched (Σ orders no contact matched)
 with
 
-revenue as (
+reconciliation as (
 
-    select tenant_id, sum(order_revenue) as bucketed_revenue
-    from {{ ref('contact_revenue') }}
-    group by tenant_id
+    select * from {{ ref('revenue_reconciliation') }}
 
 ),
 
-orders as (
+staged as (
 
     select tenant_id, sum(order_total) as order_revenue
     from {{ ref('stg_acuity__orders') }}
     where is_revenue and not is_removed
     group by tenant_id
 
+),
+
+per_contact as (
+
+    select tenant_id, sum(order_revenue) as matched_revenue
+    from {{ ref('contact_revenue') }}
+    group by tenant_id
+
+),
+
+unmatched as (
+
+    select tenant_id, sum(order_total) as unmatched_revenue
+    from {{ ref('orders') }}
+    where counts_as_revenue and contact_id is null
+    group by tenant_id
+
 )
 
-select revenue.tenant_id, revenue.bucketed_revenue, orders.order_revenue
-from revenue
-left join orders
-    on orders.tenant_id = revenue.tenant_id
-where revenue.bucketed_revenue <> coalesce(orders.order_revenue, 0)
+select reconciliation.tenant_id, reconciliation.total_revenue, staged.order_revenue
+from reconciliation
+left join staged on staged.tenant_id = reconciliation.tenant_id
+left join per_contact on per_contact.tenant_id = reconciliation.tenant_id
+left join unmatched on unmatched.tenant_id = reconciliation.tenant_id
+where reconciliation.total_revenue <> coalesce(staged.order_revenue, 0)
+    or reconciliation.matched_revenue <> coalesce(per_contact.matched_revenue, 0)
+    or reconciliation.unmatched_revenue <> coalesce(unmatched.unmatched_revenue, 0)
+    or reconciliation.total_revenue <> reconciliation.matched_revenue + reconciliation.unmatched_revenue

@@ -20,9 +20,10 @@ renamed as (
         lower(trim(status)) as order_status,
         lower(trim(status)) in ('paid', 'delivered') as is_revenue,
         {{ acuity_money('total') }} as order_total,
-        -- order times carry no offset: they are wall-clock times in the account's time zone
-        {{ try_cast_or_null("trim(time) || ':00'", 'timestamp',
-                     '^ *[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} *$') }} as ordered_at_local,
+        -- order times carry no offset: wall-clock times in the account's time zone, "2026-11-24 10:15" (seconds are
+        -- tolerated: the string is cut to 19 characters after ':00' is appended, then checked and cast)
+        {{ try_cast_or_null("substr(trim(time) || ':00', 1, 19)", 'timestamp',
+                     '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$') }} as ordered_at_local,
         title,
         first_name,
         last_name,

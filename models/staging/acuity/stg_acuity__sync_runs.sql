@@ -1,49 +1,42 @@
+{#- The run row as extract/pipeline.py writes it (SYNC_RUN_COLUMNS, its one definition): every column passes through;
+    only instants become timestamps without zone (dlt loads them as timestamptz) and counters added in later versions
+    read 0 on older rows. -#}
+{%- set raw = source('acuity', 'sync_runs') -%}
+{%- set overrides = {} -%}
+{%- for column in ['as_of', 'started_at', 'finished_at'] -%}
+    {%- do overrides.update({column: 'cast(' ~ column ~ ' as timestamp)'}) -%}
+{%- endfor -%}
+{%- for column in ['window_first', 'window_last'] -%}
+    {%- do overrides.update({column: 'cast(' ~ column ~ ' as date)'}) -%}
+{%- endfor -%}
+{%- for column in ['appointments_rejected_time', 'appointments_rejected_invalid', 'records_skipped',
+                   'records_flagged', 'records_deduplicated'] -%}
+    {%- do overrides.update({column: 'coalesce(' ~ column ~ ', 0)'}) -%}
+{%- endfor -%}
 with
 
 source as (
 
-    select * from {{ source('acuity', 'sync_runs') }}
+    select * from {{ raw }}
+
+),
+
+-- a run id recorded twice (never by the pipeline; by hand, or a restored backup) keeps its last row
+ranked as (
+
+    select
+        *,
+        row_number() over (partition by tenant_id, run_id order by finished_at desc, _dlt_load_id desc) as row_rank
+    from source
 
 ),
 
 renamed as (
 
     select
-        run_id,
-        tenant_id,
-        tenant_label,
-        status,
-        error,
-        load_id,
-        cast(as_of as timestamp) as as_of,
-        cast(started_at as timestamp) as started_at,
-        cast(finished_at as timestamp) as finished_at,
-        cast(window_first as date) as window_first,
-        cast(window_last as date) as window_last,
-        duration_seconds,
-        extract_seconds,
-        normalize_seconds,
-        load_seconds,
-        http_requests,
-        http_2xx,
-        http_429,
-        http_4xx_other,
-        http_5xx,
-        clients_status,
-        appointments_status,
-        orders_status,
-        fetched_account,
-        fetched_calendars,
-        fetched_appointment_types,
-        fetched_clients,
-        fetched_appointments,
-        fetched_orders,
-        coalesce(appointments_rejected_time, 0) as appointments_rejected_time,
-        coalesce(appointments_rejected_invalid, 0) as appointments_rejected_invalid,
-        coalesce(records_skipped, 0) as records_skipped,
-        coalesce(records_flagged, 0) as records_flagged,
-        coalesce(records_deduplicated, 0) as records_deduplicated
-    from source
+        {{ columns_of(raw, overrides=overrides, except=['_dlt_load_id', '_dlt_id']) }}
+    from ranked
+    where row_rank = 1
 
 )
 

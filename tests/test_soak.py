@@ -1,0 +1,85 @@
+"""The soak test: three weeks of daily runs on one warehouse, as an operator's cron would make them, with the account
+changing between runs, kill -9 at each stage of several runs, one run with another window setting, and the demo run
+before the first real one. At the end the marts equal those of one clean run at the final as-of, and no run after a
+recovered one failed. Seeded: the same schedule and the same mutations every time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from helpers import (
+    API_KEY,
+    AS_OF,
+    USER_ID,
+    child_has_open,
+    kill_when,
+    mart_rows,
+    normalized_package,
+    pipeline_process,
+    publishing,
+    run_pipeline,
+)
+from test_day_n import pipeline_env, query
+
+from sandbox import Fault, SandboxServer, build_account
+from transform.paths import analyst_path, pipelines_dir
+
+pytestmark = pytest.mark.soak
+
+DAYS = 21
+SINCE = "2025-06-01"
+# the day a run is killed, and the moment
+KILLS = {3: "extract", 6: "normalize", 9: "load", 12: "dbt", 15: "publish", 18: "load"}
+CHANGED_SETTING = {10: {"ACUITY_HORIZON_DAYS": "30"}, 11: {"ACUITY_LOOKBACK_DAYS": "0"}}
+
+
+def test_three_weeks_of_daily_runs_with_crashes_equal_one_clean_run(tmp_path: Path) -> None:
+    start = AS_OF - timedelta(days=DAYS)
+    account = build_account("seed", 42, start)
+    warehouse = tmp_path / "warehouse" / "acuity.duckdb"
+    with SandboxServer({USER_ID: (API_KEY, account)}, rate_limit=False) as server:
+        demo_env = {
+            k: v for k, v in pipeline_env(server, warehouse).items() if k not in ("ACUITY_USER_ID", "ACUITY_API_KEY")
+        }
+        run_pipeline(demo_env, "--as-of", start.isoformat())  # trying the demo first, as the README suggests
+
+        for day in range(DAYS):
+            as_of = ("--as-of", (start + timedelta(days=day)).isoformat(), "--since", SINCE)
+            env = {**pipeline_env(server, warehouse), **CHANGED_SETTING.get(day, {})}
+            if day in KILLS:
+                _kill_a_run(server, warehouse, env, as_of, KILLS[day])
+            run_pipeline(env, *as_of)  # the run after a crash: must succeed
+            account.mutate_all(rng_seed=day)  # a day of reschedules, cancels, deletes, bookings, payments
+            account.advance(days=1)
+
+        final = ("--as-of", (start + timedelta(days=DAYS)).isoformat(), "--since", SINCE)
+        run_pipeline(pipeline_env(server, warehouse), *final)
+        clean = tmp_path / "clean" / "acuity.duckdb"
+        run_pipeline(pipeline_env(server, clean), *final)
+
+    assert mart_rows(warehouse) == mart_rows(clean)
+    assert mart_rows(analyst_path(warehouse)) == mart_rows(warehouse)
+    runs = query(warehouse, "select status, fetched_appointments from raw_acuity.sync_runs")
+    assert len(runs) >= DAYS + 1 and all(status == "success" and n > 0 for status, n in runs), runs
+    assert query(warehouse, "select distinct tenant_id from raw_acuity.appointments") == [("default",)]
+    assert not list(warehouse.parent.glob(".analyst.duckdb.*.tmp"))
+
+
+def _kill_a_run(server: SandboxServer, warehouse: Path, env: dict[str, str], args: tuple[str, ...], stage: str) -> None:
+    """Start the day's run and SIGKILL it (and dbt's child) at ``stage``."""
+    if stage == "extract":
+        server.inject(Fault(status=200, times=1, delay=30, path="/orders"))
+    victim = pipeline_process(env, *args)
+    if stage == "extract":
+        kill_when(victim, lambda: any("/orders" in e[1] for e in server.request_log[-3:]), "the orders request")
+    elif stage == "normalize":
+        extracted = pipelines_dir(warehouse) / "acuity_default" / "normalize" / "extracted"
+        kill_when(victim, lambda: extracted.exists() and any(extracted.iterdir()), "an extracted package")
+    elif stage == "load":
+        kill_when(victim, normalized_package(warehouse), "a normalized package")
+    elif stage == "dbt":
+        kill_when(victim, child_has_open(victim, warehouse), "dbt's build")
+    else:
+        kill_when(victim, publishing(warehouse), "the publish")
