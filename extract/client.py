@@ -40,10 +40,10 @@ from dlt.common.configuration.specs import RuntimeConfiguration
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import IncompleteRead, ProtocolError, ReadTimeoutError
 
+from extract.config import DEFAULT_BASE_URL
 from extract.errors import AcuityAuthError, AcuityError, AcuityNotFoundError, AcuityResponseError
 from extract.ratelimit import ACUITY_LIMITER, RateLimiter
 
-DEFAULT_BASE_URL = "https://acuityscheduling.com/api/v1"
 DEFAULT_REQUEST_DEADLINE = 300.0
 DEFAULT_RUN_DEADLINE = 3600.0
 ANNOUNCE_WAITS_OVER = 3.0  # seconds: a longer wait is said on stderr, so a quiet terminal never means a hang

@@ -74,8 +74,13 @@ APPOINTMENT_TYPE_COLUMNS = _columns(
     active="bool",
     calendar_i_ds="json",
     class_size="bigint",
+    addon_i_ds="json",
+    form_i_ds="json",
 )
-CALENDAR_COLUMNS = _columns(id="bigint", name="text", timezone="text", location="text", email="text")
+# image/thumbnail are `false` or a URL in Acuity's answers: json keeps which it was
+CALENDAR_COLUMNS = _columns(
+    id="bigint", name="text", timezone="text", location="text", email="text", image="json", thumbnail="json"
+)
 ACCOUNT_COLUMNS = _columns(id="bigint", name="text", email="text", timezone="text", currency="text")
 REJECTED_HINTS = dlt.mark.make_hints(
     table_name="rejected_records",
@@ -94,6 +99,9 @@ ENDPOINTS = {
     "orders": "/orders",
 }
 RESOURCES = tuple(ENDPOINTS)
+# Query parameters a resource always sends: retired appointment types too, so an old appointment on a retired type
+# keeps its type's name and price (their `active` is false).
+PARAMS: dict[str, dict[str, str]] = {"appointment_types": {"includeDeleted": "true"}}
 
 # Keys of this source's dlt state; the resources below are the only writers, ``SourceState`` the only reader.
 _BACKFILLED_FROM = "appointments_backfilled_from"
@@ -307,7 +315,7 @@ def acuity_source(
     def whole_list(name: str) -> Iterator[Any]:
         """An endpoint without paging, read whole; each record loads, loads flagged, or is quarantined."""
         endpoint = ENDPOINTS[name]
-        rows = client.get(endpoint)
+        rows = client.get(endpoint, PARAMS.get(name))
         if not isinstance(rows, list):  # AcuityClient guarantees a list; say so in one line if anything else did not
             raise AcuityResponseError(f"GET {endpoint} answered {type(rows).__name__} where a list was expected")
         counts.fetched[name] += len(rows)
@@ -363,7 +371,8 @@ def acuity_source(
             screen.reject(row, Issue("duplicate_id_in_response", "deduplicated"))
         counts.fetched["appointments"] += len(outside)  # sent, so counted: fetched = loaded + set aside
         for row in outside:  # dated outside the window this run asked for: never silently dropped
-            screen.reject(row, Issue("outside_requested_window", "skipped"))
+            if screen.keep(row):  # a broken record keeps its own reason (e.g. a start in year 1); others this one
+                screen.reject(row, Issue("outside_requested_window", "skipped"))
         yield from screen.drain()
         state[_APPOINTMENTS_LAST_COUNT] = read
         previous = state.get(_BACKFILLED_FROM)

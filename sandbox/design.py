@@ -83,6 +83,7 @@ def assemble(
     `allow_retired` lets an old appointment be on a type the studio has retired since (Acuity keeps it, and
     /appointment-types lists it only with includeDeleted=true).
     """
+    canceled = canceled or no_show  # a no-show is canceled (Acuity marks it through the cancel call)
     retired = _RETIRED_BY_CALENDAR[calendar.id]
     if allow_retired and retired and rng.random() < 0.05:
         kind: AppointmentType = rng.choice(retired)
@@ -119,7 +120,7 @@ def assemble(
         client_tz=calendar.timezone if rng.random() < 0.85 else rng.choice(CLIENT_TIMEZONES),
         price_sold=price_sold,
         amount_paid=price_sold if paid else "0.00",
-        canceled=canceled or no_show,
+        canceled=canceled,
         no_show=no_show,
         notes=rng.choice(APPOINTMENT_NOTES) if rng.random() < 0.1 else "",
         labels=(rng.choice(LABELS),) if rng.random() < 0.05 else None,

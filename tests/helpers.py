@@ -60,7 +60,10 @@ def isolate(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         if name.startswith("ACUITY_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("ACUITY_WAREHOUSE", str(root / "acuity.duckdb"))
-    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+    # a developer's own .dlt/secrets.toml must not turn a sandbox test into a sync of their account (dlt takes an
+    # empty variable as set)
+    monkeypatch.setenv("SOURCES__ACUITY__USER_ID", "")
+    monkeypatch.setenv("SOURCES__ACUITY__API_KEY", "")
     # fast retries: the sandbox's faults are short bursts
     monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
     monkeypatch.setenv("RUNTIME__REQUEST_MAX_RETRY_DELAY", "1")
@@ -114,7 +117,11 @@ def free_port() -> int:
 # ---- day N: the pipeline as a separate process, killed with SIGKILL at a chosen moment -----------------------------
 
 PROJECT = Path(__file__).resolve().parents[1]
-MARTS = ("contacts", "future_appointments", "contact_revenue", "rejected_records")
+# The marts, and what in them legitimately differs between a warehouse with history and a clean one: run ids, how
+# many versions raw holds, and appointments deleted before the clean run ever saw them (kept as removed).
+MARTS = ("contacts", "future_appointments", "contact_revenue", "rejected_records", "orders", "appointments")
+_HISTORY_ONLY_COLUMNS = {"run_id", "version_count", "removed_at"}
+_HISTORY_ONLY_ROWS = {"appointments": "where status <> 'removed'"}
 
 
 def pipeline_process(env: dict[str, str], *args: str) -> subprocess.Popen:
@@ -186,10 +193,24 @@ def publishing(warehouse: Path) -> Callable[[], bool]:
 
 
 def mart_rows(path: Path, marts: tuple[str, ...] = MARTS) -> dict[str, list[tuple]]:
-    """Every mart's rows, minus what legitimately differs between two runs of the same data (run ids)."""
+    """Every mart's rows, minus what legitimately differs between a warehouse with history and a clean one."""
     with duckdb.connect(str(path), read_only=True) as connection:
         rows = {}
         for mart in marts:
-            names = [r[0] for r in connection.execute(f"describe marts.{mart}").fetchall() if r[0] != "run_id"]
-            rows[mart] = sorted(connection.execute(f"select {', '.join(names)} from marts.{mart}").fetchall(), key=str)
+            names = [r[0] for r in connection.execute(f"describe marts.{mart}").fetchall()]
+            kept = ", ".join(name for name in names if name not in _HISTORY_ONLY_COLUMNS)
+            where = _HISTORY_ONLY_ROWS.get(mart, "")
+            rows[mart] = sorted(connection.execute(f"select {kept} from marts.{mart} {where}").fetchall(), key=str)
         return rows
+
+
+def assert_same_marts(path: Path, expected: Path) -> None:
+    """The marts of ``path`` equal those of ``expected``; on a difference, the differing rows of each mart."""
+    got, want = mart_rows(path), mart_rows(expected)
+    differences = {
+        mart: {"only here": sorted(set(got[mart]) - set(want[mart]), key=str)[:5],
+               "only there": sorted(set(want[mart]) - set(got[mart]), key=str)[:5]}
+        for mart in got
+        if got[mart] != want[mart]
+    }  # fmt: skip
+    assert not differences, differences

@@ -19,8 +19,8 @@ from helpers import (
     USER_ID,
     Env,
     assert_marts_equal_ground_truth,
+    assert_same_marts,
     kill_when,
-    mart_rows,
     normalized_package,
     pipeline_process,
     publishing,
@@ -71,8 +71,8 @@ def test_a_later_run_killed_then_rerun_equals_a_clean_run(tmp_path: Path, stage:
         run_pipeline(pipeline_env(server, clean), *as_of)
 
     assert ("interrupted run" in rerun) == (stage == "load"), rerun
-    assert mart_rows(history) == mart_rows(clean)
-    assert mart_rows(analyst_path(history)) == mart_rows(history)
+    assert_same_marts(history, clean)
+    assert_same_marts(analyst_path(history), history)
     fetched = query(history, "select fetched_appointments from raw_acuity.sync_runs where status = 'success'")
     # a run killed while publishing had recorded its (complete) run row; one killed while loading had not
     assert len(fetched) == (2 if stage == "load" else 3) and all(n > 0 for (n,) in fetched), fetched
@@ -100,7 +100,7 @@ def test_a_pending_load_that_cannot_load_is_aborted_and_the_rerun_equals_a_clean
         run_pipeline(pipeline_env(server, clean), *as_of)
 
     assert "abandoned the load an interrupted run left pending" in rerun
-    assert mart_rows(history) == mart_rows(clean)
+    assert_same_marts(history, clean)
 
 
 def test_another_account_under_the_same_tenant_is_refused_before_anything_loads(env: Env) -> None:

@@ -17,9 +17,9 @@ from helpers import (
     PROJECT,
     USER_ID,
     Env,
+    assert_same_marts,
     child_has_open,
     kill_when,
-    mart_rows,
     normalized_package,
     pipeline_process,
     run_pipeline,
@@ -227,8 +227,8 @@ def test_kill_9_at_any_stage_then_rerun_equals_a_clean_run(tmp_path: Path, stage
 
         run_pipeline(crashed_env, "--as-of", AS_OF.isoformat())
 
-    assert mart_rows(crashed) == mart_rows(tmp_path / "clean" / "acuity.duckdb")
-    assert mart_rows(analyst_path(crashed)) == mart_rows(crashed)
+    assert_same_marts(crashed, tmp_path / "clean" / "acuity.duckdb")
+    assert_same_marts(analyst_path(crashed), crashed)
     with duckdb.connect(str(crashed), read_only=True) as connection:
         dupes = connection.execute(
             """select count(*) from (select id from raw_acuity.appointments where _dlt_valid_to is null

@@ -512,7 +512,10 @@ def test_each_mutation_is_visible_over_http(fresh):
     assert account.ground_truth()["revenue_total"] == Decimal("5856.00") + Decimal(unpaid["total"])
     account.add_unmatched_order("42.00")
     assert get(session, "/orders", max=1)[0]["total"] == "42.00"
-    assert account.ground_truth()["unmatched_revenue"] == Decimal("42.00")
+    revenue = account.ground_truth()
+    assert revenue["unmatched_revenue"] == Decimal("42.00")
+    assert revenue["revenue_total"] == Decimal("5856.00") + Decimal(unpaid["total"]) + Decimal("42.00")
+    assert sum(revenue["revenue_by_email"].values()) == revenue["revenue_total"] - revenue["unmatched_revenue"]
     assert account.advance(7) == AS_OF + timedelta(days=7)
     assert account.ground_truth()["future_active"] < truth["future_active"]
 
@@ -549,6 +552,8 @@ def test_mutate_all_then_checker_still_agrees(fresh):
     assert get(session, f"/appointments/{touched['canceled']}")["canceled"] is True
     truth = account.ground_truth()
     assert truth["future_ids"] == {a["id"] for a in get(session, "/appointments", max=100_000) if start_of(a) >= NOW}
+    paid = [o for o in get(session, "/orders", max=10_000) if o["status"] in ("paid", "delivered")]
+    assert truth["revenue_total"] == sum(Decimal(o["total"]) for o in paid), "matched and unmatched revenue"
     no_show = get(session, f"/appointments/{touched['no_show']}")
     assert (no_show["canceled"], no_show["noShow"]) == (True, True)
     assert_intent_holds(

@@ -13,9 +13,9 @@ from helpers import (
     API_KEY,
     AS_OF,
     USER_ID,
+    assert_same_marts,
     child_has_open,
     kill_when,
-    mart_rows,
     normalized_package,
     pipeline_process,
     publishing,
@@ -59,8 +59,8 @@ def test_three_weeks_of_daily_runs_with_crashes_equal_one_clean_run(tmp_path: Pa
         clean = tmp_path / "clean" / "acuity.duckdb"
         run_pipeline(pipeline_env(server, clean), *final)
 
-    assert mart_rows(warehouse) == mart_rows(clean)
-    assert mart_rows(analyst_path(warehouse)) == mart_rows(warehouse)
+    assert_same_marts(warehouse, clean)
+    assert_same_marts(analyst_path(warehouse), warehouse)
     runs = query(warehouse, "select status, fetched_appointments from raw_acuity.sync_runs")
     assert len(runs) >= DAYS + 1 and all(status == "success" and n > 0 for status, n in runs), runs
     assert query(warehouse, "select distinct tenant_id from raw_acuity.appointments") == [("default",)]

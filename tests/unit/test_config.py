@@ -77,13 +77,6 @@ def test_defaults_come_from_the_committed_config_toml_and_equal_the_table() -> N
         assert dlt.config.get(f"sources.acuity.{key}") == committed[key]
 
 
-def test_the_default_api_matches_the_clients() -> None:
-    """config.py keeps its own copy so `--help` does not import dlt; the two must agree."""
-    from extract.client import DEFAULT_BASE_URL as CLIENT_DEFAULT
-
-    assert DEFAULT_BASE_URL == CLIENT_DEFAULT
-
-
 def test_dlt_runtime_settings_are_in_config_toml() -> None:
     committed = tomllib.loads((PROJECT_DIR / ".dlt" / "config.toml").read_text())
     assert committed["extract"]["data_writer"]["disable_compression"] is True
