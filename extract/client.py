@@ -179,12 +179,11 @@ class AcuityClient:
             if not isinstance(outcome, _Retry):
                 return outcome.value
             if attempt >= policy.max_attempts:
-                tries = f"{attempt} attempts" if attempt > 1 else "1 attempt"
-                raise AcuityError(f"{outcome.problem} ({tries})")
+                raise AcuityError(f"{outcome.problem} ({_attempts(attempt)})")
             wait = self._wait_before_retry(endpoint, outcome, attempt)
             if deadline.remaining() <= wait:
                 raise AcuityError(
-                    f"{outcome.problem}; gave up after {attempt} attempts: another try would pass the"
+                    f"{outcome.problem}; gave up after {_attempts(attempt)}: another try would pass the"
                     f" {deadline.describe()}"
                 )
             if wait > ANNOUNCE_WAITS_OVER:
@@ -229,9 +228,14 @@ class AcuityClient:
         timeout = max(0.001, min(self.retry.timeout, deadline.remaining()))
         try:
             response = self._session().get(url, params=params, stream=True, allow_redirects=False, timeout=timeout)
+        except requests.ConnectTimeout:
+            self.stats.record_failure(endpoint, "timeout")
+            waited = _seconds(timeout)
+            return _Retry(f"timed out after {waited} s connecting to Acuity at {self.base_url} for GET {endpoint}")
         except requests.Timeout:
             self.stats.record_failure(endpoint, "timeout")
-            return _Retry(f"Acuity timed out after {timeout:g} s waiting for GET {endpoint} at {self.base_url}")
+            waited = _seconds(timeout)
+            return _Retry(f"timed out after {waited} s reading GET {endpoint} at {self.base_url} (no answer)")
         except requests.ConnectionError as exc:
             self.stats.record_failure(endpoint, "connection_error")
             return _Retry(f"Acuity at {self.base_url} is unreachable ({_connection_problem(exc)})")
@@ -258,7 +262,7 @@ class AcuityClient:
         if isinstance(body, _Retry):
             return body
         try:
-            value = decode_json(body)
+            value, exact = _decode(body)
         except ValueError:
             return _Retry(
                 f"GET {endpoint} at {self.base_url} answered a body that is not JSON (HTTP {status}, {len(body)} bytes)"
@@ -268,6 +272,12 @@ class AcuityClient:
             return _Retry(
                 f"GET {endpoint} at {self.base_url} answered {_json_kind(value)} where"
                 f" {'an object' if expected is dict else 'a list'} was expected"
+            )
+        if exact:
+            self._announce(
+                f"GET {endpoint} answered values the fast JSON parser refuses or would round (a number beyond a"
+                " double such as 1e309, an integer beyond 64 bits, a lone surrogate): read exactly instead; the"
+                " records holding them are flagged or quarantined"
             )
         return _Done(value)
 
@@ -301,7 +311,8 @@ class AcuityClient:
                     f"timed out after {deadline.elapsed():.0f} s reading {where}: {received} bytes arrived before"
                     f" the {deadline.describe()} passed"
                 ) from None
-            return _Retry(f"timed out after {self.retry.timeout:g} s reading {where} ({received} bytes arrived)")
+            waited = _seconds(self.retry.timeout)
+            return _Retry(f"timed out after {waited} s reading {where} ({received} bytes arrived)")
         except (ProtocolError, IncompleteRead) as exc:
             if _is_truncation(exc):
                 expected = response.headers.get("Content-Length")
@@ -347,7 +358,8 @@ class AcuityClient:
             session = self._local.session = requests.Session()
             session.auth = self._auth
             session.headers["User-Agent"] = "acuity-elt"
-            session.trust_env = False  # no ~/.netrc credentials or proxy settings leak into the account's calls
+            # trust_env stays on: proxies and CA bundles from the environment work; ~/.netrc is never consulted
+            # because the session carries its own auth
         return session
 
 
@@ -391,20 +403,53 @@ class _Deadline:
 
 
 def decode_json(body: bytes) -> Any:
-    """dlt's fast decoder (orjson), falling back to the standard library for valid JSON that orjson refuses.
+    """dlt's fast decoder (orjson), falling back to the standard library for valid JSON that orjson refuses or
+    would change.
 
-    orjson rejects numbers beyond a double (``1e309``) and lone surrogates in strings; the standard library reads
-    them (as ``inf`` and as the surrogate), and the record checks then flag or quarantine those records instead of
-    the whole answer being "not JSON". Raises ValueError when the body is not JSON at all.
+    orjson rejects numbers beyond a double (``1e309``) and lone surrogates in strings, and turns integers beyond 64
+    bits into floats (silently losing digits); the standard library reads all of them exactly (``1e309`` as
+    ``inf``), and the record checks then flag or quarantine those records instead of the whole answer being "not
+    JSON" or a number quietly changing. Raises ValueError when the body is not JSON at all.
     """
+    return _decode(body)[0]
+
+
+def _decode(body: bytes) -> tuple[Any, bool]:
+    """decode_json's value, and whether it took the standard library's exact (slower) parse."""
+    if not _may_hold_huge_integers(body):
+        try:
+            return json.loadb(body), False
+        except ValueError:
+            pass
     try:
-        return json.loadb(body)
-    except ValueError:
-        pass
-    try:
-        return std_json.loads(body)
+        return std_json.loads(body), True
     except (ValueError, RecursionError):
         raise ValueError("not JSON") from None
+
+
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_NINETEEN_DIGITS = b"0" * 19
+_SCAN_WINDOW = 1 << 20
+
+
+def _may_hold_huge_integers(body: bytes) -> bool:
+    """True when a JSON number of 19+ digits may be in ``body`` (a run of digits right after ``:``, ``[`` or ``,``).
+
+    Runs of digits inside strings (ids in URLs) are common, numbers that long are not; a false positive only costs
+    the slower exact parse. The scan maps digits to ``0`` a window at a time and lets ``bytes.find`` look for 19 of
+    them: a regular expression over a 100 MB answer takes seconds, this a small fraction of the parse itself.
+    """
+    for offset in range(0, len(body), _SCAN_WINDOW):
+        window = body[offset : offset + _SCAN_WINDOW + 18].translate(_DIGITS_AS_ZERO)
+        found = window.find(_NINETEEN_DIGITS)
+        while found != -1:
+            start = offset + found
+            while start > 0 and body[start - 1] in b"0123456789 \t\r\n-":
+                start -= 1
+            if start == 0 or body[start - 1] in b":[,":
+                return True
+            found = window.find(_NINETEEN_DIGITS, found + 19)
+    return False
 
 
 def _origin(url: str, upgrade_from: tuple[str, str, int] | None = None) -> tuple[str, str, int]:
@@ -446,6 +491,15 @@ def _error_message(response: requests.Response, body: bytes) -> str:
     if isinstance(parsed, dict) and (parsed.get("message") or parsed.get("error")):
         return " ".join(str(parsed.get("message") or parsed.get("error")).split())[:200]
     return response.reason or "no message"
+
+
+def _attempts(count: int) -> str:
+    return "1 attempt" if count == 1 else f"{count} attempts"
+
+
+def _seconds(value: float) -> str:
+    """A duration for a message: whole seconds, or two figures below one (a timeout cut to the time left)."""
+    return f"{value:.0f}" if value >= 1 else f"{value:.2g}"
 
 
 def _json_kind(value: Any) -> str:

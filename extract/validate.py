@@ -199,7 +199,7 @@ def _money(value: Any) -> str | None:
     match = _MONEY.match(text)
     if match is None:
         return None if not text else "invalid_money"
-    if len(match.group(1)) <= 12:  # at most 11 integer digits (and a sign): far inside the limit
+    if len(match.group(1)) <= 11:  # at most 11 characters before the point: far inside the limit
         return None
     return "money_out_of_range" if abs(Decimal(text)) >= MONEY_LIMIT else None
 

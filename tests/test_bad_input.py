@@ -325,6 +325,24 @@ def test_a_trickled_body_gives_up_at_the_request_deadline_not_per_socket_read() 
     assert client.stats.requests == 1 and client.stats.bytes_received == 1
 
 
+def test_a_server_that_never_answers_gives_up_at_the_request_deadline() -> None:
+    def silent(request: BaseHTTPRequestHandler, stopping: threading.Event) -> None:
+        stopping.wait(60)
+
+    with tiny_server(silent) as base_url:
+        client = client_for(base_url, request_deadline_seconds=2, retry=RetryPolicy(max_attempts=5, timeout=60))
+        started = time.monotonic()
+        with pytest.raises(AcuityError) as caught:
+            client.get("/orders")
+        elapsed = time.monotonic() - started
+    assert 1.9 <= elapsed < 4
+    assert str(caught.value) == (
+        f"timed out after 2 s reading GET /orders at {base_url} (no answer); gave up after 1 attempt: another try"
+        " would pass the 2 s request deadline (ACUITY_REQUEST_DEADLINE)"
+    )
+    assert client.stats.requests == 1 and dict(client.stats.failures) == {"timeout": 1}
+
+
 def test_no_request_starts_after_the_run_deadline(env: Env) -> None:
     client = client_for(env.server.base_url, run_deadline_seconds=1.0)
     assert isinstance(client.get("/me"), dict)

@@ -208,3 +208,14 @@ def test_the_retry_policy_is_read_from_dlts_runtime_settings(monkeypatch: pytest
     policy = RetryPolicy.from_dlt()
     assert (policy.max_attempts, policy.max_delay) == (3, 7.5)
     assert [POLICY.backoff(n) for n in (1, 2, 3, 10)] == [1, 2, 4, 300]
+
+
+def test_an_answer_read_by_the_exact_parser_is_announced_once() -> None:
+    announced: list[str] = []
+    client = make_client(announced)
+    deadline = _Deadline(client_module.time.monotonic(), 300, float("inf"), 3600)
+    outcome = client._answer("/orders", response(200, b'[{"id": 1, "total": 1e309}]'), deadline)
+    assert isinstance(outcome, _Done) and math.isinf(outcome.value[0]["total"])
+    assert len(announced) == 1 and announced[0].startswith("GET /orders answered values the fast JSON parser")
+    client._answer("/orders", response(200, b'[{"id": 1, "total": "1.00"}]'), deadline)
+    assert len(announced) == 1, "an ordinary answer says nothing"
