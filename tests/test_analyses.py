@@ -118,6 +118,8 @@ def check_unmatched_to_fix(env: Env, rows: Rows) -> None:
     orders = {r["record_id"] for r in rows if r["record_type"] == "order"}
     assert orders == {o.id for o in env.account.iter_orders() if o.person is None}
     for row in rows:
+        assert row["fix_seed"] == "seeds/contact_assignments.csv"
+        assert row["fix_row"].startswith(f"default,{row['record_type']},{row['record_id']},")
         for column in ("email_problem", "phone_problem", "name_problem"):
             assert row[column] in ("missing", "no contact has it") or row[column].startswith("shared by ")
 
