@@ -155,6 +155,20 @@ def check_new_vs_returning_clients_by_month(env: Env, rows: Rows) -> None:
     assert sum(r["new_clients"] for r in rows) == len(months)
 
 
+def check_form_answers_by_month(env: Env, rows: Rows) -> None:
+    expected: Counter[tuple[str, date, str]] = Counter()
+    for appt in held(env):
+        for answer in appt.forms:
+            month = local(appt).date().replace(day=1)
+            expected[(answer.name, month, answer.value.strip() or "(no answer)")] += 1
+    assert expected, "the sandbox fills intake forms"
+    assert {(r["field_name"], r["month_start"], r["answer"]): r["answers"] for r in rows} == dict(expected)
+    shares: dict[tuple[str, date], float] = defaultdict(float)
+    for row in rows:
+        shares[(row["field_name"], row["month_start"])] += float(row["share_of_month"])
+    assert all(abs(total - 1) < 0.01 for total in shares.values())
+
+
 CHECKS: dict[str, Callable[[Env, Rows], None]] = {
     name.removeprefix("check_"): check for name, check in globals().items() if name.startswith("check_")
 }
