@@ -5,7 +5,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-PORT   ?= 8080
+# `make docs` and `make sandbox` serve on different ports by default, so both can run at once
+DOCS_PORT    ?= 8080
+SANDBOX_PORT ?= 8081
 
 export RUNTIME__DLTHUB_TELEMETRY := false
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
@@ -19,7 +21,7 @@ ifdef POSTGRES_URL
 export ACUITY_POSTGRES_URL := $(POSTGRES_URL)
 endif
 
-.PHONY: pipeline test lint chromium postgres sandbox docs sql bench report clean
+.PHONY: pipeline test lint chromium postgres sandbox docs sql analysis bench report clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -50,15 +52,19 @@ lint: $(STAMP)
 
 ## Serve the Acuity emulator standalone (see `python -m sandbox --help`).
 sandbox: $(STAMP)
-	@$(BIN)/python -m sandbox --port $(PORT) $(ARGS)
+	@$(BIN)/python -m sandbox --port $(or $(PORT),$(SANDBOX_PORT)) $(ARGS)
 
-## Generate and serve dbt docs on 127.0.0.1.
+## Generate dbt docs (also as one offline file, static_index.html) and serve them on 127.0.0.1.
 docs: $(STAMP)
-	@$(BIN)/python -m transform docs --port $(PORT)
+	@$(BIN)/python -m transform docs --port $(or $(PORT),$(DOCS_PORT))
 
 ## An analyst SQL shell on the warehouse (read-only).
 sql: $(STAMP)
 	@$(BIN)/python -m transform sql
+
+## Run ready analyses on the analysts' copy: `make analysis NAME=top_contacts_by_revenue` (NAME=all; ARGS=-csv).
+analysis: $(STAMP)
+	@$(BIN)/python -m transform.tools analysis $(NAME) $(ARGS)
 
 ## Benchmark the pipeline against its physical floor at three account sizes (ARGS="--sizes seed" for a quick run).
 bench: $(STAMP)

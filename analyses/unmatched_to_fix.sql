@@ -4,6 +4,9 @@
 -- The *_problem columns read: 'missing' (the record has none), 'no contact has it' (no client record carries that
 -- email / phone / first + last name: add it to the right client) or 'shared by N contacts' (it names several people,
 -- so it is never used: give one of them their own). Matching tries email, then phone, then name (see README).
+-- fix_row is the line that assigns the record to a contact for good: append it to fix_seed (seeds/
+-- contact_assignments.csv), with the contact's merge_identifier (candidate_contact is a guess from a shared or
+-- unused identifier: check it); the record then shows match_rule 'manual' after the next run.
 -- detail is the calendar of an appointment, the status of an order; amount its price or order total. Upcoming
 -- appointments come first (they are the ones someone will miss), then the rest by date, newest first.
 {%- set checks = [('email', 'email_normalised'), ('phone', 'phone_normalised'), ('name', 'client_name_normalised')] %}
@@ -37,9 +40,16 @@ identifiers as (
         tenant_id,
         identifier_type,
         identifier_value,
-        count(*) as contacts
+        count(*) as contacts,
+        min(contact_id) as some_contact_id
     from {{ ref('contact_identifiers') }}
     group by tenant_id, identifier_type, identifier_value
+
+),
+
+contacts as (
+
+    select * from {{ ref('contacts') }}
 
 ),
 
@@ -99,8 +109,17 @@ final as (
             when {{ identifier_type }}_identifiers.contacts is null then 'no contact has it'
             else 'shared by ' || cast({{ identifier_type }}_identifiers.contacts as {{ dbt.type_string() }})
                 || ' contacts'
-        end as {{ identifier_type }}_problem{{ "," if not loop.last }}
+        end as {{ identifier_type }}_problem,
         {%- endfor %}
+        -- the contact one of its identifiers points at (a shared one names a candidate, to be checked by a person)
+        candidates.merge_identifier as candidate_contact,
+        -- the row that assigns it for good: append it to seeds/contact_assignments.csv (or fix the record in Acuity)
+        'seeds/contact_assignments.csv' as fix_seed,
+        unmatched_records.tenant_id || ',' || unmatched_records.record_type || ','
+            || cast(unmatched_records.record_id as {{ dbt.type_string() }}) || ','
+            || coalesce(candidates.merge_identifier, '<merge_identifier from marts.contacts>')
+            || ',"unmatched: ' || replace(coalesce(unmatched_records.first_name, '') || ' '
+            || coalesce(unmatched_records.last_name, ''), '"', '') || '"' as fix_row
     from unmatched_records
     {%- for identifier_type, column in checks %}
     left join identifiers as {{ identifier_type }}_identifiers
@@ -108,6 +127,13 @@ final as (
         and {{ identifier_type }}_identifiers.identifier_type = '{{ identifier_type }}'
         and {{ identifier_type }}_identifiers.identifier_value = unmatched_records.{{ column }}
     {%- endfor %}
+    left join contacts as candidates
+        on candidates.tenant_id = unmatched_records.tenant_id
+        and candidates.contact_id = coalesce(
+            {%- for identifier_type, _ in checks %}
+            {{ identifier_type }}_identifiers.some_contact_id{{ "," if not loop.last }}
+            {%- endfor %}
+        )
 
 )
 

@@ -26,3 +26,17 @@
 {%- endmacro %}
 {% macro default__digits_only(expr) -%}regexp_replace({{ expr }}, '[^0-9]', '', 'g'){%- endmacro %}
 {% macro snowflake__digits_only(expr) -%}regexp_replace({{ expr }}, '[^0-9]', ''){%- endmacro %}
+
+{#- A lateral join over the elements of a JSON array column: `from t {{ json_elements('t.col', 'e') }}` gives one row per
+    element, its JSON as e.value (read fields with ->>). Rows whose array is null or empty give none. -#}
+{% macro json_elements(expr, alias) -%}
+    {{ return(adapter.dispatch('json_elements', 'acuity')(expr, alias)) }}
+{%- endmacro %}
+{% macro default__json_elements(expr, alias) -%}
+    cross join lateral jsonb_array_elements(
+        case when jsonb_typeof(cast({{ expr }} as jsonb)) = 'array' then cast({{ expr }} as jsonb) end
+    ) as {{ alias }}(value)
+{%- endmacro %}
+{% macro duckdb__json_elements(expr, alias) -%}
+    cross join json_each(case when json_type({{ expr }}) = 'ARRAY' then {{ expr }} end) as {{ alias }}
+{%- endmacro %}

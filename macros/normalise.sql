@@ -6,19 +6,40 @@
 {%- endmacro %}
 
 {#- Phone: digits in international form without '+'. A value written with '+' already carries its country code;
-    a leading 00 is the international prefix and is dropped; a bare 10-digit number is national and gets
+    a leading 00 is the international prefix and is dropped; a bare 10-digit number is national and gets the tenant's
+    country code (`country_code`, an SQL expression: the tenant's row of seeds/tenant_settings.csv) or else
     var('default_phone_country_code'); anything else is kept as its digits. Empty means none. -#}
-{% macro normalise_phone(expr) -%}
+{% macro normalise_phone(expr, country_code=none) -%}
     case
         when {{ digits_only(expr) }} = '' then null
         when trim({{ expr }}) like '+%' then {{ digits_only(expr) }}
         when {{ digits_only(expr) }} like '00%' then substr({{ digits_only(expr) }}, 3)
         when {{ dbt.length(digits_only(expr)) }} = 10
-            then '{{ var("default_phone_country_code") }}' || {{ digits_only(expr) }}
+            then {{ phone_country_code(country_code) }} || {{ digits_only(expr) }}
         else {{ digits_only(expr) }}
     end
 {%- endmacro %}
 
+{% macro phone_country_code(country_code=none) -%}
+    {%- if country_code is none -%}'{{ var("default_phone_country_code") }}'
+    {%- else -%}coalesce({{ digits_only(country_code) }}, '{{ var("default_phone_country_code") }}'){%- endif -%}
+{%- endmacro %}
+
+{#- The tenant settings a staging model needs, to join on tenant_id (seeds/tenant_settings.csv). -#}
+{% macro tenant_settings() -%}
+    select tenant_id, cast(default_phone_country_code as {{ dbt.type_string() }}) as phone_country_code
+    from {{ ref('tenant_settings') }}
+{%- endmacro %}
+
+{#- An identifier an operator typed into a seed, in the form the models compare: emails normalised, phones as the
+    tenant's phones are (`country_code` as for normalise_phone), names as "first last" lower-cased. -#}
+{% macro normalise_identifier(type_expr, value_expr, country_code=none) -%}
+    case
+        when {{ type_expr }} = 'email' then {{ normalise_email(value_expr) }}
+        when {{ type_expr }} = 'phone' then {{ normalise_phone(value_expr, country_code) }}
+        else nullif(lower(trim({{ value_expr }})), '')
+    end
+{%- endmacro %}
 {#- The name Acuity itself identifies a client by (with the phone): "first last", trimmed and lower-cased. -#}
 {% macro normalise_name(first_name, last_name) -%}
     nullif(lower(trim(coalesce(trim({{ first_name }}), '') || ' ' || coalesce(trim({{ last_name }}), ''))), '')

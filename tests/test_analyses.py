@@ -118,6 +118,8 @@ def check_unmatched_to_fix(env: Env, rows: Rows) -> None:
     orders = {r["record_id"] for r in rows if r["record_type"] == "order"}
     assert orders == {o.id for o in env.account.iter_orders() if o.person is None}
     for row in rows:
+        assert row["fix_seed"] == "seeds/contact_assignments.csv"
+        assert row["fix_row"].startswith(f"default,{row['record_type']},{row['record_id']},")
         for column in ("email_problem", "phone_problem", "name_problem"):
             assert row[column] in ("missing", "no contact has it") or row[column].startswith("shared by ")
 
@@ -151,6 +153,20 @@ def check_new_vs_returning_clients_by_month(env: Env, rows: Rows) -> None:
     assert got == {m: (c["new"], c["returning"]) for m, c in expected.items()}
     assert all(r["clients"] == r["new_clients"] + r["returning_clients"] for r in rows)
     assert sum(r["new_clients"] for r in rows) == len(months)
+
+
+def check_form_answers_by_month(env: Env, rows: Rows) -> None:
+    expected: Counter[tuple[str, date, str]] = Counter()
+    for appt in held(env):
+        for answer in appt.forms:
+            month = local(appt).date().replace(day=1)
+            expected[(answer.name, month, answer.value.strip() or "(no answer)")] += 1
+    assert expected, "the sandbox fills intake forms"
+    assert {(r["field_name"], r["month_start"], r["answer"]): r["answers"] for r in rows} == dict(expected)
+    shares: dict[tuple[str, date], float] = defaultdict(float)
+    for row in rows:
+        shares[(row["field_name"], row["month_start"])] += float(row["share_of_month"])
+    assert all(abs(total - 1) < 0.01 for total in shares.values())
 
 
 CHECKS: dict[str, Callable[[Env, Rows], None]] = {

@@ -8,12 +8,24 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import duckdb
 import pytest
 from helpers import Env
 
 from transform import report
+from transform.summary import format_summary, read_summaries
 
-CHARTS = 4  # per tenant: weekly appointments, revenue per contact, match rules, skip reasons
+TITLES = (
+    "Future bookings per week",
+    "Revenue by month",
+    "Cancellation and no-show rates by month",
+    "Bookings by weekday and hour",
+    "Booked hours per calendar and week",
+    "Top 15 contacts by order revenue",
+    "Future appointments by match rule",
+    "Skipped appointments per run, by reason",
+)
+CHARTS = len(TITLES)  # per tenant
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +70,11 @@ def test_chromium_draws_every_chart(report_file: Path, tmp_path: Path) -> None:
     assert len(re.findall(r'<div class="chart">', dom)) == CHARTS
     assert dom.count('class="main-svg"') >= CHARTS, "plotly drew fewer charts than the page holds"
     assert "unmatched orders" in dom, "the revenue chart shows the unmatched bucket"
+    for title in TITLES:
+        assert title in dom, f"chart {title!r} is not drawn"
+    for reason in ("historical", "canceled", "unmatched", "missing time", "invalid record", "write failures"):
+        assert f">{reason}<" in dom, f"skip reason {reason!r} has no panel of its own"
+    assert "run (as of)" in dom and "% of bookings" in dom and "booked hours" in dom
 
 
 @pytest.mark.browser
@@ -65,6 +82,30 @@ def test_screenshot_is_not_blank(report_file: Path, tmp_path: Path) -> None:
     screenshot = tmp_path / "report.png"
     chromium(report_file, tmp_path, "--window-size=1200,3000", f"--screenshot={screenshot}")
     assert screenshot.stat().st_size > 50_000, "a blank page compresses to a few kB"
+
+
+def test_summary_lines_match_the_marts_they_name(synced_env: Env) -> None:
+    """Each number of the summary's first lines is what the mart the line names holds."""
+    with duckdb.connect(str(synced_env.warehouse), read_only=True) as connection:
+        (summary,) = read_summaries(connection)
+        text = format_summary(summary)
+        scalar = lambda sql: connection.execute(sql).fetchone()  # noqa: E731
+        future, unmatched = scalar(
+            "select count(*), count(*) filter (where match_rule = 'unmatched') from marts.future_appointments"
+        )
+        people = scalar("select count(*) from marts.contacts")[0]
+        total, matched, unmatched_revenue, paying = scalar(
+            "select total_revenue, matched_revenue, unmatched_revenue, contacts_with_revenue"
+            " from marts.revenue_reconciliation"
+        )
+    lines = text.splitlines()
+    assert lines[1] == (
+        f"  marts.future_appointments: {future:,} appointments — {future - unmatched:,} matched to a contact,"
+        f" {unmatched:,} unmatched"
+    )
+    assert lines[2].startswith(f"  marts.contacts: {people:,} people, from ")
+    assert f"${total:,.0f} revenue = ${matched:,.0f} from {paying:,} contacts + ${unmatched_revenue:,.0f}" in lines[3]
+    assert re.fullmatch(r"  requests: \d+ \(\d+ rate-limited, retried\)", lines[4])
 
 
 def test_missing_warehouse_is_one_line_error(

@@ -18,12 +18,15 @@ METRIC_ORDER = (
     "appointments_skipped_write_failures",
     "appointments_skipped_total",
     "contacts_processed",
+    "contacts",
     "contacts_with_revenue",
     "total_revenue",
     "unmatched_revenue",
     "records_skipped",
     "records_flagged",
     "http_requests",
+    "http_429",
+    "http_5xx",
     "clients_status",
     "appointments_status",
     "orders_status",
@@ -37,20 +40,16 @@ class TenantSummary:
     metrics: dict[str, Any]
     future_by_month: list[tuple[str, int]]
     match_rules: dict[str, int]
+    revenue: dict[str, Any]
 
 
 def read_summaries(connection: Any) -> list[TenantSummary]:
-    """The latest run's metrics per tenant, its future appointments per month and per match rule.
+    """The latest run's metrics per tenant, its revenue reconciliation, future appointments per month and rule.
 
     ``connection`` is any DB-API connection to the warehouse (DuckDB or PostgreSQL): the SQL is portable.
     """
-    metrics = _dicts(
-        connection,
-        """
-        select m.* from marts.sync_metrics as m
-        order by m.tenant_id
-        """,
-    )
+    metrics = _dicts(connection, "select * from marts.sync_metrics order by tenant_id")
+    revenue = {row["tenant_id"]: row for row in _dicts(connection, "select * from marts.revenue_reconciliation")}
     months = _rows(
         connection,
         """
@@ -67,6 +66,7 @@ def read_summaries(connection: Any) -> list[TenantSummary]:
             metrics=row,
             future_by_month=[(f"{month:%Y-%m}", n) for tenant, month, n in months if tenant == row["tenant_id"]],
             match_rules={rule: n for tenant, rule, n in rules if tenant == row["tenant_id"]},
+            revenue=revenue.get(row["tenant_id"], {}),
         )
         for row in metrics
     ]
@@ -87,15 +87,19 @@ def _dicts(connection: Any, sql: str) -> list[dict[str, Any]]:
 
 def format_summary(summary: TenantSummary) -> str:
     """Plain text, aligned, no colour: it must read the same in a terminal, a CI log and a cron mail."""
-    m = summary.metrics
-    future_active = m["future_appointments"]
+    m, revenue, rules = summary.metrics, summary.revenue, summary.match_rules
+    future = sum(rules.values())
+    unmatched = rules.get("unmatched", 0)
     lines = [
         f"Tenant {summary.tenant_id} — run {m['run_id']} (as of {m['as_of']:%Y-%m-%d %H:%M} UTC)",
-        f"  future appointments fetched (not canceled): {future_active}"
-        f"  — persisted {m['appointments_persisted']}, unmatched {m['appointments_skipped_unmatched']}",
-        f"  revenue ${_money(m['total_revenue'])} from {m['contacts_with_revenue']} contacts"
-        f" (unmatched ${_money(m['unmatched_revenue'])})",
-        "  job result:",
+        f"  marts.future_appointments: {future:,} appointments — {future - unmatched:,} matched to a contact,"
+        f" {unmatched:,} unmatched",
+        f"  marts.contacts: {m['contacts']:,} people, from {m['contacts_processed']:,} Acuity client records",
+        f"  marts.revenue_reconciliation: ${_money(revenue.get('total_revenue'))} revenue ="
+        f" ${_money(revenue.get('matched_revenue'))} from {_number(revenue.get('contacts_with_revenue'))} contacts"
+        f" + ${_money(revenue.get('unmatched_revenue'))} from orders that match no contact",
+        f"  requests: {_number(m['http_requests'])} ({_number(m['http_429'])} rate-limited, retried)",
+        "  job result (marts.sync_metrics; appointments counted in the window the run read):",
     ]
     width = max(len(k) for k in METRIC_ORDER)
     for key in METRIC_ORDER:

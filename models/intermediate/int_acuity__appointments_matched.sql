@@ -8,7 +8,7 @@ appointments as (
 
 matched as (
 
-    {{ match_to_contact('appointments') }}
+    {{ match_to_contact('appointments', 'appointment', 'appointment_id') }}
 
 )
 

@@ -8,7 +8,7 @@ orders as (
 
 matched as (
 
-    {{ match_to_contact('orders') }}
+    {{ match_to_contact('orders', 'order', 'order_id') }}
 
 )
 

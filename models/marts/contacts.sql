@@ -30,6 +30,7 @@ merges as (
         contact_id,
         count(*) as client_records,
         sum(case when merge_rule = 'phone' and email_normalised is null then 1 else 0 end) as records_merged_by_phone,
+        sum(case when merge_rule = 'manual' or has_ignored then 1 else 0 end) as manual_records,
         min(contact_key) as contact_key
     from resolved
     group by tenant_id, contact_id
@@ -94,6 +95,7 @@ final as (
         ranked.phone_normalised as phone,
         merges.client_records,
         case
+            when merges.manual_records > 0 then 'manual'
             when merges.client_records = 1 then 'single'
             when merges.records_merged_by_phone > 0 and merges.contact_key like 'email:%' then 'email+phone'
             when merges.contact_key like 'email:%' then 'email'

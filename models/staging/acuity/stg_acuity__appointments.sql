@@ -13,6 +13,12 @@
 {%- endif -%}
 with
 
+settings as (
+
+    {{ tenant_settings() }}
+
+),
+
 source as (
 
     select * from {{ source('acuity', 'appointments') }}
@@ -36,7 +42,7 @@ renamed as (
         email as email_raw,
         {{ normalise_email('email') }} as email_normalised,
         phone as phone_raw,
-        {{ normalise_phone('phone') }} as phone_normalised,
+        {{ normalise_phone('phone', 'settings.phone_country_code') }} as phone_normalised,
         cast(appointment_type_id as bigint) as appointment_type_id,
         type as appointment_type,
         category,
@@ -66,6 +72,7 @@ renamed as (
         version_count,
         _dlt_load_id as load_id
     from latest
+    left join settings using (tenant_id)
 
 )
 

@@ -1,5 +1,11 @@
 with
 
+settings as (
+
+    {{ tenant_settings() }}
+
+),
+
 source as (
 
     select * from {{ source('acuity', 'clients') }}
@@ -26,11 +32,12 @@ renamed as (
         email as email_raw,
         {{ normalise_email('email') }} as email_normalised,
         phone as phone_raw,
-        {{ normalise_phone('phone') }} as phone_normalised,
+        {{ normalise_phone('phone', 'settings.phone_country_code') }} as phone_normalised,
         notes,
         _dlt_valid_from as version_valid_from,
         _dlt_load_id as load_id
     from current_clients
+    left join settings using (tenant_id)
 
 )
 

@@ -1,5 +1,19 @@
 with
 
+settings as (
+
+    {{ tenant_settings() }}
+
+),
+
+-- which statuses count as revenue: seeds/order_statuses.csv
+statuses as (
+
+    select lower(trim(status)) as revenue_status, counts_as_revenue
+    from {{ ref('order_statuses') }}
+
+),
+
 source as (
 
     select * from {{ source('acuity', 'orders') }}
@@ -18,7 +32,7 @@ renamed as (
         tenant_id,
         cast(id as bigint) as order_id,
         lower(trim(status)) as order_status,
-        lower(trim(status)) in ('paid', 'delivered') as is_revenue,
+        coalesce(statuses.counts_as_revenue, false) as is_revenue,
         {{ acuity_money('total') }} as order_total,
         -- order times carry no offset: wall-clock times in the account's time zone, "2026-11-24 10:15" (seconds are
         -- tolerated: the string is cut to 19 characters after ':00' is appended, then checked and cast)
@@ -31,11 +45,14 @@ renamed as (
         email as email_raw,
         {{ normalise_email('email') }} as email_normalised,
         phone as phone_raw,
-        {{ normalise_phone('phone') }} as phone_normalised,
+        {{ normalise_phone('phone', 'settings.phone_country_code') }} as phone_normalised,
         _dlt_valid_to is not null as is_removed,
         _dlt_valid_from as version_valid_from,
         _dlt_load_id as load_id
     from latest
+    left join settings using (tenant_id)
+    left join statuses
+        on statuses.revenue_status = lower(trim(status))
 
 )
 
