@@ -246,7 +246,7 @@ def test_impossible_appointments_are_quarantined_not_dropped_or_fatal(env: Env, 
         (Fault(status=200, times=10**6, body="<html>busy</html>", path="/calendars"), "GET /calendars at"),
         (Fault(status=200, times=10**6, body="<html>busy</html>", path="/calendars"), "body that is not JSON"),
         (Fault(status=200, times=10**6, reset=True, path="/appointment-types"), "answered a truncated body"),
-        (Fault(status=200, times=10**6, delay=2.5, path="/me"), "timed out after 1 s waiting for GET /me"),
+        (Fault(status=200, times=10**6, delay=2.5, path="/me"), "timed out after 1 s reading GET /me"),
     ],
 )
 def test_response_faults_fail_in_one_line_naming_the_endpoint_after_the_retries(
