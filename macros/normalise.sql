@@ -69,5 +69,5 @@
 
 {#- Money arrives as strings ("55", "0.00"); anything else is null, never a failed build. -#}
 {% macro acuity_money(expr) -%}
-    {{ try_cast_or_null("trim(" ~ expr ~ ")", "decimal(12, 2)", "^-?[0-9]+([.][0-9]+)?$") }}
+    {{ try_cast_or_null("trim(" ~ expr ~ ")", "decimal(14, 2)", "^-?[0-9]+([.][0-9]+)?$") }}
 {%- endmacro %}
