@@ -16,6 +16,7 @@ from test_tenants_and_postgres import write_tenants
 from extract.config import settings_from_env
 from sandbox import Fault, SandboxServer, build_account
 from transform.run import run
+from transform.summary import format_summary, read_summaries
 
 CYCLE = 4  # runs to re-read all history (ACUITY_RECONCILE_RUNS); the default is 30 daily runs
 BUDGET = 4  # requests a run may spend on its slice (ACUITY_RECONCILE_BUDGET, the default)
@@ -59,6 +60,14 @@ def test_old_edits_cancellations_and_deletions_are_reconciled_within_the_cycle(e
     assert env.scalar("select count(*) from raw_acuity.appointments") >= untouched + 2
     latest = env.query("select reconcile_first, reconcile_changed from marts.sync_metrics")
     assert latest[0][0] == runs[-1][0]
+    with duckdb.connect(str(env.warehouse), read_only=True) as connection:
+        (summary,) = read_summaries(connection)
+    line = next(line for line in format_summary(summary).splitlines() if "older history" in line)
+    first, last, _, requests, changed, retired, _ = runs[-1]
+    assert line == (
+        f"  older history reconciled: {first:%Y-%m-%d} … {last:%Y-%m-%d} — {changed} changed,"
+        f" {env.scalar('select reconcile_added from marts.sync_metrics')} added, {retired} retired ({requests} requests)"
+    )
 
 
 def test_a_killed_run_does_not_skip_its_slice(tmp_path: Path) -> None:

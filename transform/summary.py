@@ -99,6 +99,7 @@ def format_summary(summary: TenantSummary) -> str:
         f" ${_money(revenue.get('matched_revenue'))} from {_number(revenue.get('contacts_with_revenue'))} contacts"
         f" + ${_money(revenue.get('unmatched_revenue'))} from orders that match no contact",
         f"  requests: {_number(m['http_requests'])} ({_number(m['http_429'])} rate-limited, retried)",
+        _reconciled(m),
         "  job result (marts.sync_metrics; appointments counted in the window the run read):",
     ]
     width = max(len(k) for k in METRIC_ORDER)
@@ -110,6 +111,21 @@ def format_summary(summary: TenantSummary) -> str:
     lines += [f"    {month}  {count:>5}" for month, count in summary.future_by_month] or ["    (none)"]
     lines.append("  match rules: " + ", ".join(f"{rule} {n}" for rule, n in sorted(summary.match_rules.items())))
     return "\n".join(lines)
+
+
+def _reconciled(m: dict[str, Any]) -> str:
+    """One line on the slice of older history the run re-read (Acuity has no "modified since")."""
+    status = m.get("reconcile_status")
+    if status is None:
+        return "  older history: not reconciled this run (a backfill reads it all)"
+    span = f"{m['reconcile_first']:%Y-%m-%d} … {m['reconcile_last']:%Y-%m-%d}"
+    if status != "done":
+        return f"  older history: {span} left for a later run (more requests than ACUITY_RECONCILE_BUDGET)"
+    return (
+        f"  older history reconciled: {span} — {_number(m['reconcile_changed'])} changed,"
+        f" {_number(m['reconcile_added'])} added, {_number(m['reconcile_retired'])} retired"
+        f" ({_number(m['reconcile_requests'])} requests)"
+    )
 
 
 def _money(value: Any) -> str:
