@@ -17,7 +17,7 @@ from transform.run import run
 MART_COLUMNS = {
     "contacts": "tenant_id, contact_id, first_name, last_name, email, phone, client_records, merge_rule",
     "future_appointments": "tenant_id, appointment_id, contact_id, match_rule, starts_at_local, starts_at_utc, price",
-    "contact_revenue": "tenant_id, revenue_key, revenue_orders, order_revenue, first_order_at, appointment_payments",
+    "contact_revenue": "tenant_id, contact_id, revenue_orders, order_revenue, first_order_at, appointment_payments",
     "sync_metrics": "tenant_id, fetched, appointments_attempted, appointments_persisted, appointments_skipped_total,"
     " contacts_processed, contacts_with_revenue, total_revenue",
 }

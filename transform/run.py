@@ -139,8 +139,6 @@ def report_run(report: RunReport) -> int:
                 print(format_summary(summary))
         finally:
             connection.close()
-    for sync in report.syncs:
-        print(format_sync(sync).splitlines()[0])
     print(
         f"Done in {report.seconds:.1f} s (dbt {report.dbt_seconds:.1f} s). Source: {report.source}."
         f" Warehouse: {report.target.describe()}"

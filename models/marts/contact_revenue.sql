@@ -14,8 +14,6 @@ final as (
     select
         tenant_id,
         contact_id,
-        -- the key before this mart had one grain; kept for existing queries, equal to contact_id
-        contact_id as revenue_key,
         revenue_orders,
         order_revenue,
         first_order_at,
