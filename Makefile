@@ -8,6 +8,8 @@ STAMP  := $(VENV)/.installed
 # `make docs` and `make sandbox` serve on different ports by default, so both can run at once
 DOCS_PORT    ?= 8080
 SANDBOX_PORT ?= 8081
+# test files run in parallel, one per core (`make test TEST_WORKERS=0` runs them in this process, one after another)
+TEST_WORKERS ?= 2
 
 export RUNTIME__DLTHUB_TELEMETRY := false
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
@@ -36,7 +38,7 @@ pipeline: $(STAMP)
 
 ## Lint, then run the whole test suite (pytest drives the sandbox over HTTP and runs dbt's unit and data tests).
 test: $(STAMP) lint chromium postgres
-	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 ## Headless Chromium, which tests/test_report.py renders the report in (Debian's package; CI runs as root).
 chromium:
