@@ -167,6 +167,13 @@ def normalized_package(warehouse: Path, tenant_id: str = "default") -> Callable[
     return lambda: folder.exists() and any(folder.iterdir())
 
 
+def loading_package(warehouse: Path, tenant_id: str = "default") -> Callable[[], bool]:
+    """True once a package is normalized and nothing is left to normalize: the run is in its load stage proper."""
+    extracted = paths.pipelines_dir(warehouse) / f"acuity_{tenant_id}" / "normalize" / "extracted"
+    normalized = normalized_package(warehouse, tenant_id)
+    return lambda: normalized() and not (extracted.exists() and any(extracted.iterdir()))
+
+
 def child_has_open(process: subprocess.Popen, path: Path) -> Callable[[], bool]:
     """True once another process of the run's group (dbt's child) has ``path`` open: the build has started."""
 

@@ -21,7 +21,7 @@ from helpers import (
     assert_marts_equal_ground_truth,
     assert_same_marts,
     kill_when,
-    normalized_package,
+    loading_package,
     pipeline_process,
     publishing,
     run_pipeline,
@@ -63,7 +63,7 @@ def test_a_later_run_killed_then_rerun_equals_a_clean_run(tmp_path: Path, stage:
         account.mutate_all(rng_seed=3)
         victim = pipeline_process(pipeline_env(server, history), *as_of)
         if stage == "load":
-            kill_when(victim, normalized_package(history), "the load of the second run")
+            kill_when(victim, loading_package(history), "the load of the second run")
         else:
             kill_when(victim, publishing(history), "the publish of the second run")
 
@@ -89,10 +89,7 @@ def test_a_pending_load_that_cannot_load_is_aborted_and_the_rerun_equals_a_clean
         run_pipeline(pipeline_env(server, history), *as_of)
         account.mutate_all(rng_seed=5)
         victim = pipeline_process(pipeline_env(server, history), *as_of)
-        extracted = pipelines_dir(history) / "acuity_default" / "normalize" / "extracted"
-        normalized = normalized_package(history)
-        loading = lambda: normalized() and not (extracted.exists() and any(extracted.iterdir()))  # noqa: E731
-        kill_when(victim, loading, "the load of the second run (its package normalized, nothing left to normalize)")
+        kill_when(victim, loading_package(history), "the load of the second run")
         package = pipelines_dir(history) / "acuity_default" / "load" / "normalized"
         damaged = [f for f in package.rglob("*.parquet") if "appointments" in f.name]
         assert damaged, "the killed run left appointment files to load"

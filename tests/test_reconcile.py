@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import duckdb
-from helpers import API_KEY, AS_OF, USER_ID, Env, kill_when, normalized_package, pipeline_process, run_pipeline
+from helpers import API_KEY, AS_OF, USER_ID, Env, kill_when, loading_package, pipeline_process, run_pipeline
 from test_day_n import pipeline_env, query
 from test_tenants_and_postgres import write_tenants
 
@@ -86,7 +86,7 @@ def test_a_killed_run_does_not_skip_its_slice(tmp_path: Path) -> None:
         kill_when(victim, lambda: any("/orders" in e[1] for e in server.request_log[-3:]), "the orders request")
         run_pipeline(env, *day[1])
         victim = pipeline_process(env, *day[2])
-        kill_when(victim, normalized_package(warehouse), "the load")
+        kill_when(victim, loading_package(warehouse), "the load")
         run_pipeline(env, *day[2])
 
     slices = query(warehouse, "select reconcile_first, reconcile_last from raw_acuity.sync_runs order by started_at")

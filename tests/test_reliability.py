@@ -20,7 +20,7 @@ from helpers import (
     assert_same_marts,
     child_has_open,
     kill_when,
-    normalized_package,
+    loading_package,
     pipeline_process,
     run_pipeline,
 )
@@ -224,7 +224,7 @@ def test_kill_9_at_any_stage_then_rerun_equals_a_clean_run(tmp_path: Path, stage
         if stage == "extract":
             kill_when(victim, lambda: any("/orders" in e[1] for e in server.request_log[-3:]), "the orders request")
         elif stage == "load":
-            kill_when(victim, normalized_package(crashed), "a normalized load package")
+            kill_when(victim, loading_package(crashed), "a normalized load package")
         else:
             kill_when(victim, child_has_open(victim, crashed), "dbt build")
 

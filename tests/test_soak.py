@@ -16,7 +16,7 @@ from helpers import (
     assert_same_marts,
     child_has_open,
     kill_when,
-    normalized_package,
+    loading_package,
     pipeline_process,
     publishing,
     run_pipeline,
@@ -78,7 +78,7 @@ def _kill_a_run(server: SandboxServer, warehouse: Path, env: dict[str, str], arg
         extracted = pipelines_dir(warehouse) / "acuity_default" / "normalize" / "extracted"
         kill_when(victim, lambda: extracted.exists() and any(extracted.iterdir()), "an extracted package")
     elif stage == "load":
-        kill_when(victim, normalized_package(warehouse), "a normalized package")
+        kill_when(victim, loading_package(warehouse), "a normalized package")
     elif stage == "dbt":
         kill_when(victim, child_has_open(victim, warehouse), "dbt's build")
     else:
