@@ -71,3 +71,15 @@
 {% macro acuity_money(expr) -%}
     {{ try_cast_or_null("trim(" ~ expr ~ ")", "decimal(14, 2)", "^-?[0-9]+([.][0-9]+)?$") }}
 {%- endmacro %}
+
+{#- The person columns clients, appointments and orders all carry, raw and normalised for matching; the phone's
+    country code comes from the tenant's settings seed (the model joins it as `settings`). -#}
+{% macro acuity_person_columns() -%}
+    first_name,
+        last_name,
+        {{ normalise_name('first_name', 'last_name') }} as client_name_normalised,
+        email as email_raw,
+        {{ normalise_email('email') }} as email_normalised,
+        phone as phone_raw,
+        {{ normalise_phone('phone', 'settings.phone_country_code') }} as phone_normalised
+{%- endmacro %}

@@ -26,13 +26,7 @@ renamed as (
         tenant_id,
         -- dlt's row hash of the record's content: stable while the record is unchanged
         _dlt_id as client_record_id,
-        first_name,
-        last_name,
-        {{ normalise_name('first_name', 'last_name') }} as client_name_normalised,
-        email as email_raw,
-        {{ normalise_email('email') }} as email_normalised,
-        phone as phone_raw,
-        {{ normalise_phone('phone', 'settings.phone_country_code') }} as phone_normalised,
+        {{ acuity_person_columns() }},
         notes,
         _dlt_valid_from as version_valid_from,
         _dlt_load_id as load_id
