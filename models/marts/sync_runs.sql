@@ -8,9 +8,6 @@
 -- One row per tenant per successful sync: the seed importer's job result with the same meanings, measured when the run
 -- was its tenant's latest and kept as measured. is_latest marks each tenant's latest run: the invariant tests judge
 -- only those rows, so an old row (a run killed mid-load, an unusual setting) never blocks a later build.
-{%- set run_columns = ['run_id', 'as_of', 'window_first', 'window_last', 'records_skipped', 'records_flagged',
-                       'http_requests', 'http_2xx', 'http_429', 'http_4xx_other', 'http_5xx', 'clients_status',
-                       'appointments_status', 'orders_status'] %}
 with
 
 runs as (
