@@ -19,6 +19,7 @@ from typing import Any
 import dlt
 from dlt.common.destination import Destination
 
+from extract import arrow
 from extract.client import AcuityClient
 from extract.config import SyncSettings, Tenant
 from extract.errors import AcuityAccountMismatchError, AcuityError, AcuityResponseError
@@ -87,6 +88,7 @@ class SyncResult:
 
 
 def make_pipeline(tenant_id: str, destination: Destination, pipelines_dir: Path) -> dlt.Pipeline:
+    arrow.quiet_json_hint_warning()
     return dlt.pipeline(
         pipeline_name=f"acuity_{tenant_id}",
         destination=destination,

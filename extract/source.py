@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import dlt
 from dlt.sources import DltResource
 
+from extract import arrow
 from extract.client import AcuityClient
 from extract.errors import AcuityResponseError
 from extract.paging import DEFAULT_PAGE_CEILING, read_all_orders, read_appointment_window
@@ -312,21 +313,28 @@ def acuity_source(
     counts = counts if counts is not None else SyncCounts()
     tenant_scope = _scd2(_tenant_sql(tenant_id))
 
-    def whole_list(name: str) -> Iterator[Any]:
-        """An endpoint without paging, read whole; each record loads, loads flagged, or is quarantined."""
+    def loadable(name: str, rows: list[dict[str, Any]], declared: dict[str, Any]) -> Any:
+        """Screened, stamped rows as dlt loads them fastest: Arrow when it holds them exactly (extract.arrow)."""
+        return arrow.fast(rows, {**declared, **dlt.current.source_schema().tables.get(name, {}).get("columns", {})})
+
+    def whole_list(name: str, declared: dict[str, Any] | None = None) -> Iterator[Any]:
+        """An endpoint without paging, read whole; each record loads, loads flagged, or is quarantined.
+
+        ``declared``: the resource's column hints, when its answers are large enough for the Arrow path."""
         endpoint = ENDPOINTS[name]
         rows = client.get(endpoint, PARAMS.get(name))
         if not isinstance(rows, list):  # AcuityClient guarantees a list; say so in one line if anything else did not
             raise AcuityResponseError(f"GET {endpoint} answered {type(rows).__name__} where a list was expected")
         counts.fetched[name] += len(rows)
         screen = _Screen(name, tenant_id, run_id, counts)
-        yield _stamped(screen.kept(rows), tenant_id)
+        kept = _stamped(screen.kept(rows), tenant_id)
+        yield kept if declared is None else loadable(name, kept, declared)
         yield from screen.drain()
 
     @dlt.resource(name="clients", write_disposition=tenant_scope, columns=CLIENT_COLUMNS)
     def clients() -> Iterator[list[dict[str, Any]]]:
         """All clients: ``/clients`` has no paging and returns every client in one answer."""
-        yield from whole_list("clients")
+        yield from whole_list("clients", CLIENT_COLUMNS)
 
     @dlt.resource(
         name="appointments",
@@ -358,12 +366,13 @@ def acuity_source(
                 row["tenant_id"] = tenant_id
                 batch.append(row)
             if len(batch) >= BATCH:
-                yield batch
+                yield loadable("appointments", batch, APPOINTMENT_COLUMNS)
                 batch = []
-        yield batch
+        yield loadable("appointments", batch, APPOINTMENT_COLUMNS)
         if reconcile is not None:  # the slice of older history, screened like the live window
             counts.fetched["appointments"] += len(reconcile.rows)
-            yield _stamped([row for row in reconcile.rows if screen.keep(row)], tenant_id)
+            kept = _stamped([row for row in reconcile.rows if screen.keep(row)], tenant_id)
+            yield loadable("appointments", kept, APPOINTMENT_COLUMNS)
             duplicates.extend(reconcile.duplicates)
             outside.extend(reconcile.outside)
             state[_RECONCILE_NEXT] = (reconcile.span.last + timedelta(days=1)).isoformat()
@@ -387,7 +396,8 @@ def acuity_source(
         state[_ORDERS_LAST_COUNT] = len(rows)
         counts.fetched["orders"] += len(rows)
         screen = _Screen("orders", tenant_id, run_id, counts)
-        yield _stamped([row for row in rows if screen.keep(row)], tenant_id)
+        kept = _stamped([row for row in rows if screen.keep(row)], tenant_id)
+        yield loadable("orders", kept, ORDER_COLUMNS)
         yield from screen.drain()
 
     @dlt.resource(name="appointment_types", write_disposition=tenant_scope, columns=APPOINTMENT_TYPE_COLUMNS)
