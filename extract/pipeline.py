@@ -57,6 +57,8 @@ SYNC_RUN_COLUMNS: dict[str, Any] = {
     **{f"fetched_{name}": {"data_type": "bigint"} for name in RESOURCES},
     **{name: {"data_type": "bigint"} for name in ("appointments_rejected_time", "appointments_rejected_invalid")},
     **{name: {"data_type": "bigint"} for name in ("records_skipped", "records_flagged", "records_deduplicated")},
+    # appointments read on the pad day beside the window or slice (extract/paging.py): counted, not loaded
+    "appointments_edge_overlap": {"data_type": "bigint"},
     # the slice of older history this run reconciled (issue: Acuity has no "modified since") and what it found
     "reconcile_first": {"data_type": "date"},
     "reconcile_last": {"data_type": "date"},
@@ -320,6 +322,7 @@ def sync_tenant(
         "http_seconds": round(client.stats.seconds, 3),
         **{f"fetched_{name}": counts.fetched.get(name, 0) for name in RESOURCES},
         **_rejection_counts(counts),
+        "appointments_edge_overlap": counts.edge.get("appointments", 0),
         **{f"{step}_seconds": result.seconds.get(step) for step in _STEPS},
         **reconcile_row,
     }
