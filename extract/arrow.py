@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from functools import cache
+from itertools import repeat
 from typing import Any
 
 import pyarrow as pa
@@ -67,8 +68,8 @@ def arrow_table(rows: list[dict[str, Any]], known: Mapping[str, Mapping[str, Any
         return None  # keys that collide as columns: dlt's own rules decide
     arrays, fields = [], []
     for key, name in zip(keys, names, strict=True):
-        values = [row.get(key) for row in rows]
-        kinds = {type(value) for value in values}
+        values = list(map(dict.get, rows, repeat(key)))  # C-level loops: this runs for every column of every row
+        kinds = set(map(type, values))
         kinds.discard(type(None))
         if not kinds:
             continue  # null in every row: no column, as on the dict path
