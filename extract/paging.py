@@ -35,10 +35,11 @@ one of these places, so nothing the server sent vanishes without a trace:
   it. Such elements cannot be matched across the overlapping requests, so identical copies are yielded as many times
   as the most any single response held them;
 - **duplicates** (caller's list): extra copies of an id within ONE response, a server fault;
-- **edge** (caller's list): an appointment dated on one of the two pad days, first - 1 or last + 1, once per id:
-  expected in every read, not a fault, and not this read's to load;
-- **outside** (caller's list): an appointment dated outside the whole padded window [first - 1, last + 1] (a server
-  ignoring ``minDate``/``maxDate``, a year-0001 or year-9999 datetime), once per id;
+- **edge** (caller's list): an appointment dated on one of the two pad days, first - 1 or last + 1, or a day beyond
+  them (what a server comparing in another zone also sends), once per id: expected in every read, not a fault, and
+  not this read's to load;
+- **outside** (caller's list): an appointment dated further out, beyond [first - 2, last + 2] (a server ignoring
+  ``minDate``/``maxDate``, a year-0001 or year-9999 datetime), once per id;
 - **silent overlap**: an id already yielded or reported, re-sent because consecutive requests overlap by up to a day.
   This is the only case that is dropped without a report, and it is a repeat, not a record.
 No element's content can crash the read: malformed datetimes (including ones whose UTC conversion overflows) only
@@ -97,6 +98,8 @@ def read_appointment_window(
     unidentified: Counter[str] = Counter()  # canonical text -> copies yielded so far
     low, high = first - timedelta(days=EDGE_DAYS), last + timedelta(days=EDGE_DAYS)
     inner, asked = (first.isoformat(), last.isoformat()), (low.isoformat(), high.isoformat())
+    # a server comparing in another zone also sends rows dated a day beyond the pad days: expected, so edge too
+    zone_slack = ((low - timedelta(days=EDGE_DAYS)).isoformat(), (high + timedelta(days=EDGE_DAYS)).isoformat())
     ceiling = max(1, page_ceiling)
     smallest = min(max(1, page_size), ceiling)
     cursor, size = low, _first_ask(expected, smallest, ceiling)
@@ -128,7 +131,7 @@ def read_appointment_window(
                 continue
             in_response.add(key)
             if not _dated_within(row, inner):
-                place, into = ("edge", edge) if _dated_within(row, asked) else ("outside", outside)
+                place, into = ("edge", edge) if _dated_within(row, zone_slack) else ("outside", outside)
                 if key not in reported[place]:
                     reported[place].add(key)
                     if into is not None:
