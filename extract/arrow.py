@@ -12,8 +12,9 @@ would have typed it, and otherwise stays a list of dicts (slower, never differen
   do a type dlt would coerce otherwise than we can and a column dlt declares of a type we do not map;
 - JSON values are serialised as dlt serialises them, and only into a column the schema declares ``json`` (an
   Arrow string column dlt has not seen would be typed text);
-- the scd2 row hash (``_dlt_id``) is dlt's own ``get_row_hash`` of the same dict, so a warehouse loaded on either
-  path sees no change when the other loads the same record (history is not re-versioned by an upgrade);
+- the scd2 row hash (``_dlt_id``) is dlt's own ``get_row_hash`` of the same dict (tested equal), so a warehouse
+  loaded on either path sees no change when the other loads the same record (history is not re-versioned by an
+  upgrade);
 - a column that is null in the whole batch is left out, as the dict path leaves out a null key.
 The ``_dlt_load_id`` column is added by dlt (``normalize.parquet_normalizer.add_dlt_load_id`` in .dlt/config.toml).
 dlt warns on every such table that its JSON columns arrive as strings; that is the design here, so the warning is
@@ -30,8 +31,9 @@ from typing import Any
 
 import pyarrow as pa
 from dlt.common import json
-from dlt.common.normalizers.json.helpers import get_row_hash
+from dlt.common.normalizers.json.helpers import DLT_ID_LENGTH_BYTES
 from dlt.common.normalizers.naming.snake_case import NamingConvention
+from dlt.common.utils import digest128b
 
 ROW_HASH = "_dlt_id"
 _ARROW = {"text": pa.string(), "bigint": pa.int64(), "bool": pa.bool_(), "double": pa.float64(), "json": pa.string()}
@@ -64,8 +66,8 @@ def arrow_table(rows: list[dict[str, Any]], known: Mapping[str, Mapping[str, Any
     for row in rows:
         keys.update(dict.fromkeys(row))
     names = [_column_name(key) for key in keys]
-    if len(set(names)) != len(names) or any(name.startswith("_dlt") for name in names):
-        return None  # keys that collide as columns: dlt's own rules decide
+    if len(set(names)) != len(names) or any(text.startswith("_dlt") for text in (*keys, *names)):
+        return None  # keys that collide as columns, or take dlt's own names: dlt's own rules decide
     arrays, fields = [], []
     for key, name in zip(keys, names, strict=True):
         values = list(map(dict.get, rows, repeat(key)))  # C-level loops: this runs for every column of every row
@@ -89,7 +91,9 @@ def arrow_table(rows: list[dict[str, Any]], known: Mapping[str, Mapping[str, Any
             values = [None if value is None else json.dumps(value) for value in values]
         arrays.append(pa.array(values, type=_ARROW[kind]))
         fields.append(pa.field(key, _ARROW[kind]))
-    arrays.append(pa.array([get_row_hash(row) for row in rows], type=pa.string()))
+    # dlt's scd2 row hash (``get_row_hash``), without its per-row filter of ``_dlt`` keys: there are none here
+    hashes = [digest128b(json.dumpb(row, sort_keys=True), DLT_ID_LENGTH_BYTES) for row in rows]
+    arrays.append(pa.array(hashes, type=pa.string()))
     fields.append(pa.field(ROW_HASH, pa.string(), nullable=False))
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
