@@ -29,6 +29,7 @@ from bench import floor, machine, report
 from bench.procs import run_measured
 from bench.sandbox_proc import SandboxProcess
 from bench.sizes import AS_OF, SINCE, Size, parse_sizes
+from extract.paging import APPOINTMENTS_PER_ANSWER
 from transform.paths import PROJECT_DIR
 
 # Settings a caller may want to benchmark pass through; every other ACUITY_* is the bench's to set.
@@ -76,14 +77,15 @@ def read_run_row(warehouse: Path, started_after: float) -> dict[str, Any] | None
 def minimum_requests(row: dict[str, Any], ceiling: int) -> int:
     """Requests a perfect client needs to read the same data completely with ``max`` at most ``ceiling``.
 
-    Acuity truncates silently, so only an answer shorter than ``max`` proves a read complete: appointments take
-    ``rows // ceiling + 1`` answers (100,000 rows at a 100,000 ceiling take two), orders one (``/orders`` has no
-    window: one answer below the ceiling or none at all), every other list one, and a slice of older history
-    re-read for reconciliation (``reconcile_first`` set, where the run row has it) one more. The appointment rows
-    include those of the pad days (``appointments_edge_overlap``): a client that cannot know which zone Acuity compares
-    ``minDate`` in must read them too (``extract.paging``)."""
+    Acuity truncates silently, so only an answer shorter than ``max`` proves a read complete: appointments take ``rows
+    // per_answer + 1`` answers (100,000 rows at a 100,000 ceiling take two; ``per_answer`` is the ceiling, but at
+    most ``extract.paging.APPOINTMENTS_PER_ANSWER``, the pipeline's memory bound per answer), orders one
+    (``/orders`` has no window: one answer below the ceiling or none at all), every other list one, and a slice of
+    older history re-read for reconciliation (``reconcile_first`` set, where the run row has it) one more. The
+    appointment rows include those of the pad days (``appointments_edge_overlap``): a client that cannot know which
+    zone Acuity compares ``minDate`` in must read them too (``extract.paging``)."""
     rows = (row.get("fetched_appointments") or 0) + (row.get("appointments_edge_overlap") or 0)
-    appointments = rows // ceiling + 1
+    appointments = rows // min(ceiling, APPOINTMENTS_PER_ANSWER) + 1
     reconcile = 1 if row.get("reconcile_first") else 0
     return appointments + reconcile + len(OTHER_ENDPOINTS) + 1
 

@@ -6,14 +6,15 @@ Acuity silently truncates every list at ``max`` rows and offers no offset or cur
 - orders: no date filter at all, so ask again with a larger ``max`` until the answer is shorter than ``max``.
 Neither stops because a response held nothing new (the seed importer's bug): only a short response ends a read.
 
-How much to ask for (issue 16): every request costs a rate-limited round trip, while a large ``max`` costs nothing
-when the answer is short. So the first ``max`` is what the read probably holds: the caller's ``expected`` count (the
-count it saw last time) with a margin, or the ceiling when there is no such count; after a full answer, the next
-``max`` covers what the rows seen so far project for the rest of the window. ``max`` never exceeds ``page_ceiling``
-(Acuity documents no maximum; other connectors use 100000) and never shrinks within a read, and every full answer
-either moves the cursor forward or doubles ``max``: a read takes at most (days asked for + log2(ceiling) + 1)
-requests, and a window that stays full at the ceiling without progress fails with a one-line error instead of
-looping. ``page_size`` (≥ 1 after clamping) is the smallest ``max`` ever asked and the slack added to estimates.
+How much to ask for (issue 16): every request costs a rate-limited round trip, while a large ``max`` costs nothing when
+the answer is short. So the first ``max`` is what the read probably holds: the caller's ``expected`` count (the count it
+saw last time) with a margin, or the ceiling when there is no such count; after a full answer, the next ``max`` covers
+what the rows seen so far project for the rest of the window. ``max`` never exceeds ``page_ceiling`` (Acuity documents
+no maximum; other connectors use 100000), nor, for appointments, ``APPOINTMENTS_PER_ANSWER``, and never shrinks within a
+read, and every full answer either moves the cursor forward or doubles ``max``: a read takes at most (days asked for +
+log2(ceiling) + 1) requests, and a window that stays full at the ceiling without progress fails with a one-line error
+instead of looping. ``page_size`` (≥ 1 after clamping) is the smallest ``max`` ever asked and the slack added to
+estimates.
 
 Which zone ``minDate``/``maxDate`` compare in (issue 15): Acuity does not say. The sandbox assumes the appointment's
 calendar zone (the date its ``datetime`` carries); the account's zone or UTC are as plausible, and under them an
@@ -66,6 +67,11 @@ _MOST_NEGATIVE_OFFSET = timedelta(hours=12)
 # Days asked for beyond each end of a window (see "Which zone" above): one covers every reading of minDate/maxDate.
 EDGE_DAYS = 1
 DEFAULT_PAGE_CEILING = 100_000
+# The most appointments asked in one answer, whatever the ceiling: an answer is parsed whole, and 100,000 appointments
+# are ~100 MB of JSON and ~500 MB of Python objects. A window can always be split by date, so a larger answer saves a
+# request or two and costs the memory bound; orders cannot be split, so they alone go up to the ceiling (a raised
+# ceiling is for an account with more orders than that: bench/results, the large account).
+APPOINTMENTS_PER_ANSWER = 100_000
 _MARGIN = 1.25  # asked for over the expected count: accounts grow, windows move
 
 
@@ -100,7 +106,7 @@ def read_appointment_window(
     inner, asked = (first.isoformat(), last.isoformat()), (low.isoformat(), high.isoformat())
     # a server comparing in another zone also sends rows dated a day beyond the pad days: expected, so edge too
     zone_slack = ((low - timedelta(days=EDGE_DAYS)).isoformat(), (high + timedelta(days=EDGE_DAYS)).isoformat())
-    ceiling = max(1, page_ceiling)
+    ceiling = max(1, min(page_ceiling, APPOINTMENTS_PER_ANSWER))
     smallest = min(max(1, page_size), ceiling)
     cursor, size = low, _first_ask(expected, smallest, ceiling)
     while cursor <= high:

@@ -18,8 +18,14 @@ from typing import Any
 
 import pytest
 
+import extract.paging as paging
 from extract.errors import AcuityResponseError
-from extract.paging import DEFAULT_PAGE_CEILING, EDGE_DAYS, read_all_orders, read_appointment_window
+from extract.paging import (
+    DEFAULT_PAGE_CEILING,
+    EDGE_DAYS,
+    read_all_orders,
+    read_appointment_window,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -126,6 +132,18 @@ def read(
 
 
 # --- completeness --------------------------------------------------------------------------------------------------
+
+
+def test_a_raised_ceiling_never_asks_for_more_appointments_than_one_answer_may_hold(monkeypatch) -> None:
+    """The ceiling is raised for accounts with many orders; appointments stay within the memory bound per answer."""
+    monkeypatch.setattr(paging, "APPOINTMENTS_PER_ANSWER", 50)
+    data = spread(300, FIRST, LAST)
+    server = FakeAcuity(data)
+
+    rows, *_ = read(server, 10, ceiling=1_000_000, expected=None)
+
+    assert sorted(ids(rows)) == sorted(in_window(data))
+    assert max(params["max"] for _, params in server.requests) == 50
 
 
 @pytest.mark.parametrize(("page_size", "ceiling"), [(1, 16), (7, 30), (50, 50), (1000, DEFAULT_PAGE_CEILING)])
