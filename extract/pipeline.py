@@ -78,6 +78,7 @@ class SyncResult:
     statuses: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    cause: BaseException | None = field(default=None, repr=False)  # the exception behind ``error``, for the runner
     recovered: str | None = None  # what was done about a load an earlier, killed run left pending
     reconcile: ReconcileRead | None = None  # the slice of older history re-read, when there was one
 
@@ -291,7 +292,7 @@ def sync_tenant(
         result.error = str(exc)
         return result
     except Exception as exc:  # recorded in the run row, then re-raised by the caller's report
-        result.error = one_line(exc)
+        result.error, result.cause = one_line(exc), exc
     result.seconds = _step_seconds(pipeline)
     result.requests = client.stats.requests
     result.requests_by_endpoint = dict(client.stats.by_endpoint)
@@ -326,6 +327,7 @@ def sync_tenant(
     except Exception as exc:
         result.status = "failed"
         result.error = result.error or f"could not record the run row: {one_line(exc)}"
+        result.cause = result.cause or exc
     return result
 
 
