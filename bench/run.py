@@ -79,8 +79,11 @@ def minimum_requests(row: dict[str, Any], ceiling: int) -> int:
     Acuity truncates silently, so only an answer shorter than ``max`` proves a read complete: appointments take
     ``rows // ceiling + 1`` answers (100,000 rows at a 100,000 ceiling take two), orders one (``/orders`` has no
     window: one answer below the ceiling or none at all), every other list one, and a slice of older history
-    re-read for reconciliation (``reconcile_first`` set, where the run row has it) one more."""
-    appointments = (row.get("fetched_appointments") or 0) // ceiling + 1
+    re-read for reconciliation (``reconcile_first`` set, where the run row has it) one more. The appointment rows
+    include those of the pad days (``appointments_edge_overlap``): a client that cannot know which zone Acuity compares
+    ``minDate`` in must read them too (``extract.paging``)."""
+    rows = (row.get("fetched_appointments") or 0) + (row.get("appointments_edge_overlap") or 0)
+    appointments = rows // ceiling + 1
     reconcile = 1 if row.get("reconcile_first") else 0
     return appointments + reconcile + len(OTHER_ENDPOINTS) + 1
 

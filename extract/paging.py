@@ -2,7 +2,7 @@
 
 Acuity silently truncates every list at ``max`` rows and offers no offset or cursor. The only complete reads are:
 - appointments: walk a date window in ascending order; when a response is full, everything that sorts before its
-  last row is complete, so the next request starts at the first local date that could still hold unseen rows;
+  last row is complete, so the next request starts at the first date that could still hold unseen rows;
 - orders: no date filter at all, so ask again with a larger ``max`` until the answer is shorter than ``max``.
 Neither stops because a response held nothing new (the seed importer's bug): only a short response ends a read.
 
@@ -11,9 +11,22 @@ when the answer is short. So the first ``max`` is what the read probably holds: 
 count it saw last time) with a margin, or the ceiling when there is no such count; after a full answer, the next
 ``max`` covers what the rows seen so far project for the rest of the window. ``max`` never exceeds ``page_ceiling``
 (Acuity documents no maximum; other connectors use 100000) and never shrinks within a read, and every full answer
-either moves the cursor forward or doubles ``max``: a read takes at most (days in the window + log2(ceiling) + 1)
+either moves the cursor forward or doubles ``max``: a read takes at most (days asked for + log2(ceiling) + 1)
 requests, and a window that stays full at the ceiling without progress fails with a one-line error instead of
 looping. ``page_size`` (≥ 1 after clamping) is the smallest ``max`` ever asked and the slack added to estimates.
+
+Which zone ``minDate``/``maxDate`` compare in (issue 15): Acuity does not say. The sandbox assumes the appointment's
+calendar zone (the date its ``datetime`` carries); the account's zone or UTC are as plausible, and under them an
+evening start on a west-coast calendar is dated the next day and a small-hours start east of the comparison zone the
+day before. So a read of the local dates [first, last] asks for one more day on each side, [first - 1, last + 1]:
+whatever the reading, every appointment whose own (local) date is in [first, last] is in the answer, since that date
+and its UTC date differ by at most one day (offsets run from -12:00 to +14:00), and so do its calendar's and the
+account's dates unless those two zones are more than 24 hours apart (+14:00 Kiritimati and -11:00 Pago Pago are;
+no pair of US or European zones is). The two pad days come back in every run under any reading, and they belong to the
+neighbouring reads: their rows are reported (``edge``), never loaded, because the caller's scd2 scope is [first,
+last], and a row loaded outside its scope would stay current beside the version loaded by the read that owns its
+date. Padding costs no request in the usual case (one answer holds the whole window); when answers are full, the
+two pad days are two more "days asked for" in the bound above.
 
 Conservation contract of ``read_appointment_window`` (issue 13): every element of every response ends up in exactly
 one of these places, so nothing the server sent vanishes without a trace:
@@ -22,10 +35,13 @@ one of these places, so nothing the server sent vanishes without a trace:
   it. Such elements cannot be matched across the overlapping requests, so identical copies are yielded as many times
   as the most any single response held them;
 - **duplicates** (caller's list): extra copies of an id within ONE response, a server fault;
-- **outside** (caller's list): an appointment dated outside the whole window [first, last] (a server ignoring
+- **edge** (caller's list): an appointment dated on one of the two pad days, first - 1 or last + 1, or a day beyond
+  them (what a server comparing in another zone also sends), once per id: expected in every read, not a fault, and
+  not this read's to load;
+- **outside** (caller's list): an appointment dated further out, beyond [first - 2, last + 2] (a server ignoring
   ``minDate``/``maxDate``, a year-0001 or year-9999 datetime), once per id;
-- **silent overlap**: an id already yielded, re-sent because consecutive requests overlap by up to a day. This is the
-  only case that is dropped without a report, and it is a repeat, not a record.
+- **silent overlap**: an id already yielded or reported, re-sent because consecutive requests overlap by up to a day.
+  This is the only case that is dropped without a report, and it is a repeat, not a record.
 No element's content can crash the read: malformed datetimes (including ones whose UTC conversion overflows) only
 stop that row from moving the cursor. Only a response that is not a list fails the read.
 """
@@ -44,8 +60,11 @@ from extract.errors import AcuityResponseError
 Fetch = Callable[[str, dict[str, Any]], Any]
 
 # Local time = UTC + offset and offsets run from -12:00 to +14:00: an appointment that starts at or after UTC
-# instant T has a local date no earlier than the date of T - 12 h.
+# instant T has a date no earlier than the date of T - 12 h in any zone: its calendar's, the account's or UTC, so
+# whichever one minDate is compared in.
 _MOST_NEGATIVE_OFFSET = timedelta(hours=12)
+# Days asked for beyond each end of a window (see "Which zone" above): one covers every reading of minDate/maxDate.
+EDGE_DAYS = 1
 DEFAULT_PAGE_CEILING = 100_000
 _MARGIN = 1.25  # asked for over the expected count: accounts grow, windows move
 
@@ -63,26 +82,31 @@ def read_appointment_window(
     duplicates: list[Any] | None = None,
     outside: list[Any] | None = None,
     *,
+    edge: list[Any] | None = None,
     expected: int | None = None,
     page_ceiling: int = DEFAULT_PAGE_CEILING,
 ) -> Iterator[Any]:
-    """Yield every appointment (canceled included) whose local date is in [first, last], each id once.
+    """Yield every appointment (canceled included) whose local date is in [first, last], each id once, whichever
+    zone the server compares ``minDate``/``maxDate`` in: the request covers [first - 1, last + 1].
 
-    See the module docstring for where every other element goes; pass ``duplicates`` and ``outside`` lists to
-    receive them (without them those elements are only dropped, which a caller that loads data must not accept).
-    ``expected``: how many rows the caller thinks the window holds (None: unknown, ask for the ceiling).
+    See the module docstring for where every other element goes; pass ``duplicates``, ``edge`` and ``outside`` lists
+    to receive them (without them those elements are only dropped, which a caller that loads data must not accept).
+    ``expected``: how many rows the caller thinks the padded window holds (None: unknown, ask for the ceiling).
     """
     seen: set[Hashable] = set()
-    reported_outside: set[Hashable] = set()
+    reported: dict[str, set[Hashable]] = {"edge": set(), "outside": set()}
     unidentified: Counter[str] = Counter()  # canonical text -> copies yielded so far
-    window = (first.isoformat(), last.isoformat())
+    low, high = first - timedelta(days=EDGE_DAYS), last + timedelta(days=EDGE_DAYS)
+    inner, asked = (first.isoformat(), last.isoformat()), (low.isoformat(), high.isoformat())
+    # a server comparing in another zone also sends rows dated a day beyond the pad days: expected, so edge too
+    zone_slack = ((low - timedelta(days=EDGE_DAYS)).isoformat(), (high + timedelta(days=EDGE_DAYS)).isoformat())
     ceiling = max(1, page_ceiling)
     smallest = min(max(1, page_size), ceiling)
-    cursor, size = first, _first_ask(expected, smallest, ceiling)
-    while cursor <= last:
+    cursor, size = low, _first_ask(expected, smallest, ceiling)
+    while cursor <= high:
         params = {
             "minDate": cursor.isoformat(),
-            "maxDate": last.isoformat(),
+            "maxDate": asked[1],
             "max": size,
             "direction": "ASC",
             "showall": "true",
@@ -106,11 +130,12 @@ def read_appointment_window(
                     duplicates.append(row)
                 continue
             in_response.add(key)
-            if not _dated_within(row, window):
-                if key not in reported_outside:
-                    reported_outside.add(key)
-                    if outside is not None:
-                        outside.append(row)
+            if not _dated_within(row, inner):
+                place, into = ("edge", edge) if _dated_within(row, zone_slack) else ("outside", outside)
+                if key not in reported[place]:
+                    reported[place].add(key)
+                    if into is not None:
+                        into.append(row)
                 continue
             if key in seen:
                 continue
@@ -118,7 +143,7 @@ def read_appointment_window(
             yield row
         if len(rows) < size:
             return
-        next_cursor = _first_incomplete_date(rows, window)
+        next_cursor = _first_incomplete_date(rows, asked)
         if next_cursor is None or next_cursor <= cursor:
             # one span of ~a day holds at least `size` rows: only a larger answer can get past it
             if size >= ceiling:
@@ -129,7 +154,7 @@ def read_appointment_window(
                 )
             size = min(ceiling, size * 2)
         else:
-            projected = _projected_rest(rows, cursor, next_cursor, last) + smallest
+            projected = _projected_rest(rows, cursor, next_cursor, high) + smallest
             size = min(ceiling, max(size, projected))
             cursor = next_cursor
 
@@ -170,7 +195,8 @@ def _canonical(row: Any) -> str:
 
 
 def _dated_within(row: dict[str, Any], window: tuple[str, str]) -> bool:
-    """True unless the row's local ISO date is readable and outside [first, last] (an undated row is kept)."""
+    """True unless the row's local ISO date is readable and outside the window's ISO dates (an undated row is
+    kept)."""
     day = str(row.get("datetime") or "")[:10]
     if len(day) != 10 or day[4] != "-":
         return True
@@ -194,7 +220,8 @@ def _first_incomplete_date(rows: list[Any], window: tuple[str, str]) -> date | N
 
 
 def _earliest_local_date_from(row: Any) -> date | None:
-    """The earliest local date an appointment starting at or after this row's instant can have (None: unknown).
+    """The earliest date, in any zone, an appointment starting at or after this row's instant can have (None:
+    unknown); so the earliest ``minDate`` that still covers it whichever zone the server compares in.
 
     The ends of the calendar cannot be shifted by hours: year 0001 moves nothing (``date.min``) and year 9999 says
     the rest lies beyond any window (``date.max``), instead of raising ``OverflowError``.

@@ -19,6 +19,7 @@ from typing import Any
 import dlt
 from dlt.common.destination import Destination
 
+from extract import arrow
 from extract.client import AcuityClient
 from extract.config import SyncSettings, Tenant
 from extract.errors import AcuityAccountMismatchError, AcuityError, AcuityResponseError
@@ -56,6 +57,8 @@ SYNC_RUN_COLUMNS: dict[str, Any] = {
     **{f"fetched_{name}": {"data_type": "bigint"} for name in RESOURCES},
     **{name: {"data_type": "bigint"} for name in ("appointments_rejected_time", "appointments_rejected_invalid")},
     **{name: {"data_type": "bigint"} for name in ("records_skipped", "records_flagged", "records_deduplicated")},
+    # appointments read on the pad day beside the window or slice (extract/paging.py): counted, not loaded
+    "appointments_edge_overlap": {"data_type": "bigint"},
     # the slice of older history this run reconciled (issue: Acuity has no "modified since") and what it found
     "reconcile_first": {"data_type": "date"},
     "reconcile_last": {"data_type": "date"},
@@ -88,6 +91,7 @@ class SyncResult:
 
 
 def make_pipeline(tenant_id: str, destination: Destination, pipelines_dir: Path) -> dlt.Pipeline:
+    arrow.quiet_json_hint_warning()
     return dlt.pipeline(
         pipeline_name=f"acuity_{tenant_id}",
         destination=destination,
@@ -339,6 +343,7 @@ def sync_tenant(
         "http_seconds": round(client.stats.seconds, 3),
         **{f"fetched_{name}": counts.fetched.get(name, 0) for name in RESOURCES},
         **_rejection_counts(counts),
+        "appointments_edge_overlap": counts.edge.get("appointments", 0),
         **{f"{step}_seconds": result.seconds.get(step) for step in _STEPS},
         **reconcile_row,
     }

@@ -3,7 +3,9 @@
 The raw layer is a change history, not a copy per run: every resource loads with dlt's ``scd2`` merge strategy, so a
 row is inserted only when its content changed and a row that vanished from Acuity is retired (``_dlt_valid_to`` set).
 ``destination_scope`` limits retirement to what this run actually re-read: this tenant's rows, and for appointments
-only those whose local date lies in the re-read window. Nothing outside that scope is ever touched.
+only those whose local date lies in the re-read window. Nothing outside that scope is ever touched. Appointment reads
+ask Acuity for a day more on each side of that window (``extract.paging``: the zone ``minDate`` compares in is not
+documented); rows of those pad days are counted (``SyncCounts.edge``) and never loaded, since they lie outside it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from urllib.parse import urlsplit
 import dlt
 from dlt.sources import DltResource
 
+from extract import arrow
 from extract.client import AcuityClient
 from extract.errors import AcuityResponseError
 from extract.paging import DEFAULT_PAGE_CEILING, read_all_orders, read_appointment_window
@@ -150,10 +153,15 @@ def account_identity(me: Any, base_url: str) -> tuple[str | None, str]:
 
 @dataclass
 class SyncCounts:
-    """What one sync read per resource, and what it set aside per (resource, action, reason), for the run row."""
+    """What one sync read per resource, and what it set aside per (resource, action, reason), for the run row.
+
+    ``edge``: rows read on the pad day beside either end of a date span (appointments only, see ``extract.paging``),
+    per resource. They are not in ``fetched``: neither loaded nor set aside, they belong to the neighbouring span.
+    """
 
     fetched: Counter[str] = field(default_factory=Counter)
     issues: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    edge: Counter[str] = field(default_factory=Counter)
 
     def set_aside(self, resource: str | None = None, action: str | None = None, reasons: tuple[str, ...] = ()) -> int:
         """How many issues match: all of them by default, else those of a resource, an action and/or reasons."""
@@ -206,6 +214,7 @@ class ReconcileRead:
     rows: list[Any] = field(default_factory=list)
     duplicates: list[Any] = field(default_factory=list)
     outside: list[Any] = field(default_factory=list)
+    edge: list[Any] = field(default_factory=list)  # rows of the pad days beside the span: counted, not loaded
     requests: int = 0
 
 
@@ -228,7 +237,14 @@ def read_reconcile_slice(
     try:
         read.rows = list(
             read_appointment_window(
-                fetch, span.first, span.last, page_size, read.duplicates, read.outside, page_ceiling=page_ceiling
+                fetch,
+                span.first,
+                span.last,
+                page_size,
+                read.duplicates,
+                read.outside,
+                edge=read.edge,
+                page_ceiling=page_ceiling,
             )
         )
     except _OverBudget:
@@ -318,21 +334,28 @@ def acuity_source(
     counts = counts if counts is not None else SyncCounts()
     tenant_scope = _scd2(_tenant_sql(tenant_id))
 
-    def whole_list(name: str) -> Iterator[Any]:
-        """An endpoint without paging, read whole; each record loads, loads flagged, or is quarantined."""
+    def loadable(name: str, rows: list[dict[str, Any]], declared: dict[str, Any]) -> Any:
+        """Screened, stamped rows as dlt loads them fastest: Arrow when it holds them exactly (extract.arrow)."""
+        return arrow.fast(rows, {**declared, **dlt.current.source_schema().tables.get(name, {}).get("columns", {})})
+
+    def whole_list(name: str, declared: dict[str, Any] | None = None) -> Iterator[Any]:
+        """An endpoint without paging, read whole; each record loads, loads flagged, or is quarantined.
+
+        ``declared``: the resource's column hints, when its answers are large enough for the Arrow path."""
         endpoint = ENDPOINTS[name]
         rows = client.get(endpoint, PARAMS.get(name))
         if not isinstance(rows, list):  # AcuityClient guarantees a list; say so in one line if anything else did not
             raise AcuityResponseError(f"GET {endpoint} answered {type(rows).__name__} where a list was expected")
         counts.fetched[name] += len(rows)
         screen = _Screen(name, tenant_id, run_id, counts)
-        yield _stamped(screen.kept(rows), tenant_id)
+        kept = _stamped(screen.kept(rows), tenant_id)
+        yield kept if declared is None else loadable(name, kept, declared)
         yield from screen.drain()
 
     @dlt.resource(name="clients", write_disposition=tenant_scope, columns=CLIENT_COLUMNS)
     def clients() -> Iterator[list[dict[str, Any]]]:
         """All clients: ``/clients`` has no paging and returns every client in one answer."""
-        yield from whole_list("clients")
+        yield from whole_list("clients", CLIENT_COLUMNS)
 
     @dlt.resource(
         name="appointments",
@@ -340,10 +363,15 @@ def acuity_source(
         columns=APPOINTMENT_COLUMNS,
     )
     def appointments() -> Iterator[Any]:
-        """Every appointment in the window, canceled ones included (``showall``), read until complete."""
+        """Every appointment in the window, canceled ones included (``showall``), read until complete.
+
+        Each row the server sent is loaded, set aside (``rejected_records``), or, when dated on a pad day beside the
+        window or the slice, only counted (``counts.edge``): see ``extract.paging``'s conservation contract.
+        """
         screen = _Screen("appointments", tenant_id, run_id, counts)
         duplicates: list[Any] = []
         outside: list[Any] = []
+        edge: list[Any] = []
         batch: list[dict[str, Any]] = []
         state = dlt.current.source_state()  # only the extract-time state is persisted with the load
         expected = state.get(_APPOINTMENTS_LAST_COUNT)  # sizes the first `max`: one request is the usual case
@@ -355,6 +383,7 @@ def acuity_source(
             page_size,
             duplicates,
             outside,
+            edge=edge,
             expected=expected,
             page_ceiling=page_ceiling,
         ):
@@ -364,15 +393,20 @@ def acuity_source(
                 row["tenant_id"] = tenant_id
                 batch.append(row)
             if len(batch) >= BATCH:
-                yield batch
+                yield loadable("appointments", batch, APPOINTMENT_COLUMNS)
                 batch = []
-        yield batch
+        yield loadable("appointments", batch, APPOINTMENT_COLUMNS)
+        state[_APPOINTMENTS_LAST_COUNT] = read + len(edge)  # what the next run's (padded) window answer will hold
         if reconcile is not None:  # the slice of older history, screened like the live window
             counts.fetched["appointments"] += len(reconcile.rows)
-            yield _stamped([row for row in reconcile.rows if screen.keep(row)], tenant_id)
+            kept = _stamped([row for row in reconcile.rows if screen.keep(row)], tenant_id)
+            yield loadable("appointments", kept, APPOINTMENT_COLUMNS)
             duplicates.extend(reconcile.duplicates)
             outside.extend(reconcile.outside)
+            edge.extend(reconcile.edge)
             state[_RECONCILE_NEXT] = (reconcile.span.last + timedelta(days=1)).isoformat()
+        # dated on a pad day: another span's to load (or to retire), and expected every run, so no rejected_records row
+        counts.edge["appointments"] += len(edge)
         for row in duplicates:
             screen.reject(row, Issue("duplicate_id_in_response", "deduplicated"))
         counts.fetched["appointments"] += len(outside)  # sent, so counted: fetched = loaded + set aside
@@ -380,7 +414,6 @@ def acuity_source(
             if screen.keep(row):  # a broken record keeps its own reason (e.g. a start in year 1); others this one
                 screen.reject(row, Issue("outside_requested_window", "skipped"))
         yield from screen.drain()
-        state[_APPOINTMENTS_LAST_COUNT] = read
         previous = state.get(_BACKFILLED_FROM)
         state[_BACKFILLED_FROM] = min(filter(None, [previous, window.first.isoformat()]))
 
@@ -393,7 +426,8 @@ def acuity_source(
         state[_ORDERS_LAST_COUNT] = len(rows)
         counts.fetched["orders"] += len(rows)
         screen = _Screen("orders", tenant_id, run_id, counts)
-        yield _stamped([row for row in rows if screen.keep(row)], tenant_id)
+        kept = _stamped([row for row in rows if screen.keep(row)], tenant_id)
+        yield loadable("orders", kept, ORDER_COLUMNS)
         yield from screen.drain()
 
     @dlt.resource(name="appointment_types", write_disposition=tenant_scope, columns=APPOINTMENT_TYPE_COLUMNS)

@@ -19,7 +19,7 @@ import duckdb
 import pytest
 
 from extract.config import settings_from_env
-from sandbox import Account, SandboxServer, build_account
+from sandbox import Account, Readings, SandboxServer, build_account
 from transform import paths
 from transform.run import RunReport, run
 
@@ -70,10 +70,13 @@ def isolate(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @contextlib.contextmanager
-def sandbox_env(root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
-    """The default (seed-shaped) sandbox served over HTTP, with the pipeline's credentials pointing at it."""
+def sandbox_env(root: Path, monkeypatch: pytest.MonkeyPatch, readings: Readings | None = None) -> Iterator[Env]:
+    """The default (seed-shaped) sandbox served over HTTP, with the pipeline's credentials pointing at it.
+
+    ``readings``: where Acuity's documentation is silent, the other reading the sandbox should serve (sandbox.Readings).
+    """
     isolate(root, monkeypatch)
-    account = build_account(scenario="seed", seed=42, as_of=AS_OF)
+    account = build_account(scenario="seed", seed=42, as_of=AS_OF, readings=readings)
     with SandboxServer({USER_ID: (API_KEY, account)}) as server:
         monkeypatch.setenv("ACUITY_BASE_URL", server.base_url)
         monkeypatch.setenv("ACUITY_USER_ID", USER_ID)

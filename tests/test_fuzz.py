@@ -236,19 +236,20 @@ def honest_appointments(rows: list[dict[str, Any]]) -> Any:
 def test_paging_and_the_screen_conserve_any_appointment_answer(
     account_records: dict[str, list[dict[str, Any]]], data: st.DataObject
 ) -> None:
-    """One answer with anything in it: every element is read, a duplicate, or outside the window (paging's
-    contract), and every element read is loaded or quarantined (the screen's)."""
+    """One answer with anything in it: every element is read, a duplicate, on a pad day beside the window or outside
+    it (paging's contract), and every element read is loaded or quarantined (the screen's)."""
     rows = mutate_list(data, account_records["appointments"][:20], "appointments")
     counts = SyncCounts()
     screen = _Screen("appointments", "t", "run", counts)
     duplicates: list[Any] = []
     outside: list[Any] = []
+    edge: list[Any] = []
     window = (AS_OF - timedelta(days=800), AS_OF + timedelta(days=800))
 
-    read = list(read_appointment_window(fake_appointments(rows), *window, 1000, duplicates, outside))
+    read = list(read_appointment_window(fake_appointments(rows), *window, 1000, duplicates, outside, edge=edge))
     kept = screen.kept(read)
 
-    assert len(read) + len(duplicates) + len(outside) == len(rows), "nothing the answer held vanished"
+    assert len(read) + len(duplicates) + len(outside) + len(edge) == len(rows), "nothing the answer held vanished"
     assert len(kept) + counts.set_aside("appointments", "skipped") == len(read)
 
 

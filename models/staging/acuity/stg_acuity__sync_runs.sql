@@ -10,7 +10,7 @@
     {%- do overrides.update({column: 'cast(' ~ column ~ ' as date)'}) -%}
 {%- endfor -%}
 {%- for column in ['appointments_rejected_time', 'appointments_rejected_invalid', 'records_skipped',
-                   'records_flagged', 'records_deduplicated'] -%}
+                   'records_flagged', 'records_deduplicated', 'appointments_edge_overlap'] -%}
     {%- do overrides.update({column: 'coalesce(' ~ column ~ ', 0)'}) -%}
 {%- endfor -%}
 with
