@@ -65,6 +65,8 @@ def arrow_table(rows: list[dict[str, Any]], known: Mapping[str, Mapping[str, Any
     keys: dict[str, None] = {}
     for row in rows:
         keys.update(dict.fromkeys(row))
+    if any(not key or key.isspace() for key in keys):
+        return None  # a blank key: dlt's relational normaliser names it `_empty`; its naming alone raises on it
     names = [_column_name(key) for key in keys]
     if len(set(names)) != len(names) or any(text.startswith("_dlt") for text in (*keys, *names)):
         return None  # keys that collide as columns, or take dlt's own names: dlt's own rules decide

@@ -81,6 +81,7 @@ class SyncResult:
     statuses: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    cause: BaseException | None = field(default=None, repr=False)  # the exception behind ``error``, for the runner
     recovered: str | None = None  # what was done about a load an earlier, killed run left pending
     reconcile: ReconcileRead | None = None  # the slice of older history re-read, when there was one
 
@@ -165,7 +166,10 @@ def finish_pending_load(pipeline: dlt.Pipeline) -> str | None:
     finished here, on its own (its data and its state — e.g. the backfill marker — land as if the killed run had
     completed), and this run then extracts its window as usual. A package that cannot be loaded (e.g. written while
     the disk was full) is aborted with dlt's ``abort_packages``, which also rolls the local state back to before it:
-    this run's re-read covers what it held.
+    this run's re-read covers what it held. So is one whose load had begun: a job that wrote to the warehouse may not
+    have been able to record it (dlt's marker is a file, and a full disk refuses it), and running it again would load
+    its rows twice. Nothing is lost: scd2 makes the re-read land as one version, and the aborted package's state,
+    never committed, is not restored.
     """
     if not pipeline.has_pending_data:
         return None
@@ -174,12 +178,29 @@ def finish_pending_load(pipeline: dlt.Pipeline) -> str | None:
         # (Normalizing it in a later process was seen to retire rows outside its scope: the soak test.)
         pipeline.abort_packages()
         return "discarded what an interrupted run had extracted but not normalized; this run re-reads its window"
+    if any(
+        _load_began(pipeline.get_load_package_info(load_id)) for load_id in pipeline.list_normalized_load_packages()
+    ):
+        pipeline.abort_packages()
+        return "abandoned the load an interrupted run left pending (it had begun writing); this run re-reads its window"
     try:
         pipeline.run()  # no data: loads the normalized packages only
     except Exception as exc:
         pipeline.abort_packages()
         return f"abandoned the load an interrupted run left pending ({one_line(exc)}); this run re-reads its window"
     return "finished loading what an interrupted run had extracted"
+
+
+def _load_began(package: Any) -> bool:
+    """Whether any job of a normalized package left its queue (or was retried): it may have written already."""
+    jobs = package.jobs
+    return bool(
+        jobs["started_jobs"]
+        or jobs["completed_jobs"]
+        or jobs["failed_jobs"]
+        or package.has_pending_transitions
+        or any(job.job_file_info.retry_count for job in jobs["new_jobs"])
+    )
 
 
 def recorded_state(pipeline: dlt.Pipeline, tenant_id: str) -> SourceState:
@@ -295,7 +316,7 @@ def sync_tenant(
         result.error = str(exc)
         return result
     except Exception as exc:  # recorded in the run row, then re-raised by the caller's report
-        result.error = one_line(exc)
+        result.error, result.cause = one_line(exc), exc
     result.seconds = _step_seconds(pipeline)
     result.requests = client.stats.requests
     result.requests_by_endpoint = dict(client.stats.by_endpoint)
@@ -326,11 +347,16 @@ def sync_tenant(
         **{f"{step}_seconds": result.seconds.get(step) for step in _STEPS},
         **reconcile_row,
     }
+    if pipeline.has_pending_data:
+        # this run's load failed: dlt would resume that package instead of writing the row, re-running jobs that may
+        # have written already; the next run finishes or abandons it (finish_pending_load) and records itself
+        return result
     try:
         pipeline.run([row], table_name="sync_runs", write_disposition="append", columns=SYNC_RUN_COLUMNS)
     except Exception as exc:
         result.status = "failed"
         result.error = result.error or f"could not record the run row: {one_line(exc)}"
+        result.cause = result.cause or exc
     return result
 
 

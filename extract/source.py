@@ -24,7 +24,7 @@ from extract import arrow
 from extract.client import AcuityClient
 from extract.errors import AcuityResponseError
 from extract.paging import DEFAULT_PAGE_CEILING, read_all_orders, read_appointment_window
-from extract.validate import Issue, record_issues, rejected_row
+from extract.validate import Issue, record_issues, rejected_row, surplus_keys
 
 
 # Raw keeps exactly what Acuity sent: datetimes and money stay strings (offsets and formats are data), nested
@@ -274,6 +274,8 @@ class _Screen:
     The conservation law holds per record handed to ``keep``: it is loaded (True), or quarantined (False) with
     exactly one ``skipped`` row; a loaded record may also carry ``kept`` rows, one per flagged field. So a
     resource's fetched count = its loaded records + its ``<resource>_skipped_*`` counts. Never raises on a record.
+    A flagged record loads without the keys dlt would put in a column already taken (``surplus_keys``); its
+    ``rejected_records`` rows hold it as received.
     """
 
     def __init__(self, resource: str, tenant_id: str, run_id: str, counts: SyncCounts) -> None:
@@ -286,7 +288,11 @@ class _Screen:
             return True
         for issue in issues:
             self.reject(row, issue)
-        return not issues[0].skips  # record_issues gives one skipping issue, or only kept ones
+        if issues[0].skips:  # record_issues gives one skipping issue, or only kept ones
+            return False
+        for key in surplus_keys(self.resource, row):  # after reject(): the payload keeps them
+            del row[key]
+        return True
 
     def kept(self, rows: list[Any]) -> list[dict[str, Any]]:
         """The records of one answer that load (flagged ones included), in order."""

@@ -11,9 +11,15 @@ The conservation law: every record an endpoint returned is loaded, loaded and fl
   in a variant column that staging does not read), an unknown time zone. It loads as usual and is listed once per
   bad field, so an analyst can find and fix it in Acuity; staging treats it conservatively (a non-boolean
   ``canceled`` counts as canceled).
+- Flagged too (``kept``), and made safe: a record whose top-level keys dlt would load into one column — two keys
+  that normalise alike (``firstName`` and ``first_name``, ``Canceled`` and ``canceled``: dlt keeps whichever comes
+  last), or a key that would overwrite a column of the pipeline's own (``_dlt_id``, scd2's row hash; ``_dlt_valid_to``;
+  the ``tenant_id`` stamp). The loaded row keeps Acuity's documented key and drops the others (``surplus_keys``);
+  their values stay in the record's ``rejected_records`` payload. Nested objects load as JSON, their keys untouched.
 - Duplicates of an id within one response keep the first copy; the others are listed as ``deduplicated``.
 
-Reasons name the field: ``invalid_bool_canceled``, ``money_out_of_range_price``, ``int_out_of_range_calendarID``.
+Reasons name the field: ``invalid_bool_canceled``, ``money_out_of_range_price``, ``int_out_of_range_calendarID``,
+``key_collision_first_name`` (the column), ``reserved_key__dlt_id`` (the key).
 Nothing here raises on any JSON value: the checks run on whatever the server sent.
 """
 
@@ -24,13 +30,15 @@ import math
 import re
 import zoneinfo
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
 import orjson
+from dlt.common.normalizers.json.relational import DataItemNormalizer
+from dlt.common.normalizers.naming.snake_case import NamingConvention
 
 _MONEY = re.compile(r"^(-?\d+)(\.\d+)?$")
 _ORDER_TIME = re.compile(r"^ *(\d{4})-\d{2}-\d{2} \d{2}:\d{2} *$")
@@ -84,6 +92,15 @@ FIELDS: dict[str, dict[str, str]] = {
     "account": {"id": "id", "name": "text", "email": "text", "timezone": "zone", "currency": "text"},
 }
 MONEY_FIELDS = {resource: tuple(n for n, k in fields.items() if k == "money") for resource, fields in FIELDS.items()}
+# Columns a record may not bring: dlt's own (its prefix: the row hash ``_dlt_id`` scd2 compares versions by, the
+# validity range, the load id) and the tenant stamp ``extract.source`` puts on every row.
+RESERVED_PREFIX = "_dlt"
+RESERVED_COLUMNS = frozenset({"tenant_id"})
+# Acuity's own spelling (lowerCamelCase: firstName, calendarID, addonIDs): the key kept when two collide and neither
+# is in FIELDS
+_ACUITY_KEY = re.compile(r"[a-z][A-Za-z0-9]*")
+_NAMING = NamingConvention()  # dlt's default, which the source's schema uses (tests/unit/test_validate.py)
+KEY_SETS_CACHED = 1024  # distinct key sets remembered per resource (an answer's records share one or a few)
 
 
 @dataclass(frozen=True)
@@ -142,7 +159,8 @@ def start_time_issue(row: dict[str, Any]) -> Issue | None:
 def record_issues(resource: str, row: Any) -> list[Issue]:
     """What is wrong with one record: one ``skipped`` issue when it cannot load, else its ``kept`` flags.
 
-    Runs for every record of every sync (~4 µs for an appointment), so the common case is a few type checks.
+    Runs for every record of every sync (~5 µs for an appointment), so the common case is a few type checks and one
+    lookup of the record's key set.
     """
     if not isinstance(row, dict):
         return [Issue("not_an_object", "skipped")]
@@ -164,7 +182,59 @@ def record_issues(resource: str, row: Any) -> list[Issue]:
         if value is not None and (reason := check(value)) is not None:
             # one time zone field per resource: its reason needs no field name (and keeps its historical name)
             issues.append(Issue(reason if reason == "unknown_timezone" else f"{reason}_{name}", "kept"))
+    if (keys := spec.keys(row)).issues:
+        issues.extend(keys.issues)
     return issues
+
+
+def surplus_keys(resource: str, row: dict[str, Any]) -> tuple[str, ...]:
+    """The keys a flagged record's loaded row drops: colliding duplicates of the key it keeps, and reserved names.
+
+    Their values are not lost: the record's ``rejected_records`` rows carry its whole payload.
+    """
+    return _spec(resource).keys(row).surplus
+
+
+def column_name(key: str) -> str:
+    """The column dlt loads a top-level key into: its relational normaliser's rule (the schema's default naming,
+    snake_case; an empty or blank key is ``_empty``)."""
+    return _NAMING.normalize_identifier(key) if key and not key.isspace() else DataItemNormalizer.EMPTY_KEY_IDENTIFIER
+
+
+@dataclass(frozen=True)
+class _Keys:
+    """What a set of top-level keys holds: the flags it earns and the keys the loaded row drops."""
+
+    issues: tuple[Issue, ...] = ()
+    surplus: tuple[str, ...] = ()
+
+
+_CLEAN_KEYS = _Keys()
+
+
+def _screen_keys(names: tuple[Any, ...], documented: dict[str, str]) -> _Keys:
+    """Flag keys that dlt would load into a column already taken, and pick the one key each column keeps.
+
+    Two keys that normalise alike would both load into one column, the last one silently winning; the kept key is
+    Acuity's documented one (FIELDS), else one in Acuity's spelling, else the first in sorted order. A key that
+    normalises to a reserved column is dropped whatever it holds.
+    """
+    issues: list[Issue] = []
+    surplus: list[str] = []
+    columns: dict[str, list[str]] = {}
+    for key in names:
+        column = column_name(str(key))
+        if column.startswith(RESERVED_PREFIX) or column in RESERVED_COLUMNS:
+            issues.append(Issue(f"reserved_key_{_printable(key)}", "kept"))
+            surplus.append(key)
+        else:
+            columns.setdefault(column, []).append(key)
+    for column, keys in columns.items():
+        if len(keys) > 1:
+            kept = min(keys, key=lambda k: (k not in documented, _ACUITY_KEY.fullmatch(str(k)) is None, str(k)))
+            issues.append(Issue(f"key_collision_{_printable(column)}", "kept"))
+            surplus.extend(key for key in keys if key != kept)
+    return _Keys(tuple(issues), tuple(surplus)) if issues else _CLEAN_KEYS
 
 
 def _id_issue(value: Any) -> Issue | None:
@@ -227,16 +297,30 @@ _CHECKS: dict[str, Callable[[Any], str | None]] = {
 
 @dataclass(frozen=True)
 class _Spec:
+    fields: dict[str, str]
     has_id: bool
     has_start: bool
     typed: tuple[tuple[str, type], ...]
     checked: tuple[tuple[str, Callable[[Any], str | None]], ...]
+    key_sets: dict[tuple[Any, ...], _Keys] = field(default_factory=dict, compare=False)
+
+    def keys(self, row: dict[str, Any]) -> _Keys:
+        """What the record's top-level keys hold. Runs for every record: the records of an answer share one key set,
+        so the common case is one lookup; a new set is checked once and remembered."""
+        names = tuple(row)
+        verdict = self.key_sets.get(names)
+        if verdict is None:
+            if len(self.key_sets) >= KEY_SETS_CACHED:  # a server that varies its keys per record: bounded memory
+                self.key_sets.clear()
+            verdict = self.key_sets[names] = _screen_keys(names, self.fields)
+        return verdict
 
 
 @cache
 def _spec(resource: str) -> _Spec:
     fields = FIELDS.get(resource, {})
     return _Spec(
+        fields=fields,
         has_id=fields.get("id") == "id",
         has_start=fields.get("datetime") == "start",
         typed=tuple((name, _TYPED[kind]) for name, kind in fields.items() if kind in _TYPED),

@@ -101,6 +101,9 @@ def test_record_faults_are_loaded_and_flagged_or_quarantined_and_the_sync_succee
             {**template, "id": 970002, "appointmentTypeID": "abc"},
             {**template, "id": 970003, "price": "99999999999999.99", "amountPaid": "12345678901234.00"},
             {**template, "id": 970004, "noShow": "perhaps", "firstName": {"nested": 1}},
+            # keys dlt would load into one column, the last one winning: Acuity's documented key must win instead
+            {**template, "id": 970005, "firstName": "Documented", "first_name": "Impostor", "Canceled": False},
+            {**template, "id": 970006, "firstName": "Ann", "_dlt_id": "forged", "tenant_id": "another_tenant"},
         ]
 
     raw_orders = json.dumps(list(env.account.orders(10**6)))
@@ -131,6 +134,10 @@ def test_record_faults_are_loaded_and_flagged_or_quarantined_and_the_sync_succee
         ("appointments", "970003", "money_out_of_range_amountPaid", "kept"),
         ("appointments", "970004", "invalid_bool_noShow", "kept"),
         ("appointments", "970004", "invalid_text_firstName", "kept"),
+        ("appointments", "970005", "key_collision_first_name", "kept"),
+        ("appointments", "970005", "key_collision_canceled", "kept"),
+        ("appointments", "970006", "reserved_key__dlt_id", "kept"),
+        ("appointments", "970006", "reserved_key_tenant_id", "kept"),
         ("orders", "880001", "money_out_of_range_total", "kept"),
         ("orders", "880002", "money_out_of_range_total", "kept"),  # 1e309, read as infinity
         ("orders", str(2**64), "int_out_of_range_id", "skipped"),
@@ -158,14 +165,28 @@ def test_record_faults_are_loaded_and_flagged_or_quarantined_and_the_sync_succee
         r[0]: r[1:]
         for r in env.query(
             """select appointment_id, is_canceled, appointment_type_id, price from staging.stg_acuity__appointments
-               where appointment_id between 970001 and 970004"""
+               where appointment_id between 970001 and 970006"""
         )
     }
-    assert set(staged) == {970001, 970002, 970003, 970004}, "flagged records are loaded"
+    assert set(staged) == {970001, 970002, 970003, 970004, 970005, 970006}, "flagged records are loaded"
     assert staged[970001][0] is True, "canceled: 'maybe' is not an active booking"
     assert staged[970002][1] is None and staged[970003][2] is None
+    assert staged[970005][0] is True, "Canceled: false is not Acuity's canceled"
+    # loaded once each, with the documented key's value, dlt's own row hash and the tenant's stamp
+    assert env.query(
+        "select id, first_name, canceled, tenant_id, _dlt_id = 'forged' from raw_acuity.appointments"
+        " where id in (970005, 970006) order by id"
+    ) == [(970005, "Documented", True, "default", False), (970006, "Ann", True, "default", False)]
+    assert (
+        env.scalar("select first_name from staging.stg_acuity__appointments where appointment_id = 970005")
+        == "Documented"
+    )
+    payload = json.loads(
+        env.scalar("select payload from raw_acuity.rejected_records where reason = 'key_collision_first_name'")
+    )
+    assert (payload["firstName"], payload["first_name"], payload["Canceled"]) == ("Documented", "Impostor", False)
     assert env.scalar("select count(*) from marts.future_appointments") == truth["future_active"]
-    assert env.query("select records_skipped, records_flagged from marts.sync_metrics") == [(7, 8)]
+    assert env.query("select records_skipped, records_flagged from marts.sync_metrics") == [(7, 12)]
     assert env.scalar("select count(*) from staging.stg_acuity__clients") == truth["clients"]
     assert env.scalar("select total_revenue from marts.sync_metrics") == truth["revenue_total"]
 

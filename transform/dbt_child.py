@@ -9,6 +9,7 @@ this time. The outcome goes to RESULT_FD as JSON; dbt's own output stays on stdo
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from typing import Any
@@ -40,6 +41,9 @@ def node_label(node: Any) -> str:
 
 
 def main(argv: list[str]) -> int:
+    # a log file dbt cannot write (a full or read-only disk) must not print a traceback per log line: the command's
+    # own failure says what happened, in one line (transform.errors.disk_failure)
+    logging.raiseExceptions = False
     with os.fdopen(int(argv[1]), "w") as out:
         common: list[str] = json.loads(argv[2])
         from dbt.cli.main import dbtRunner

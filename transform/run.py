@@ -7,6 +7,7 @@ failed. All tenants share one rate limiter (extract.ratelimit), since Acuity lim
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
 import sys
@@ -15,11 +16,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from extract import AcuityError
 from extract.config import SyncSettings, Tenant, tenant_from_env, tenants_from_file
 from extract.pipeline import SyncResult, sync_tenant
 from extract.source import ENDPOINTS, RESOURCES
 from transform import warehouse as warehouses
 from transform.dbt import DbtOutcome, DbtProcess
+from transform.errors import PipelineError, disk_failure
 from transform.publish import exclusive_run, publish, remove_leftovers
 
 SANDBOX_USER_ID = "10001"
@@ -78,6 +81,8 @@ def run(
     ``tenants`` are the accounts to sync (default: the configured ones); none means the embedded demo, which writes its
     own warehouse (``transform.paths.DEMO_FOLDER``) so demo data never mixes with a real account's history. ``dbt`` is
     a child started ahead by the caller for that same warehouse; without one, the run starts its own as it begins.
+    A disk that refuses — full, read-only, not ours to write — ends the run with one ``PipelineError`` line
+    (``stopped_by_the_disk``).
     """
     started = time.perf_counter()
     if tenants is None:
@@ -85,6 +90,7 @@ def run(
     target = warehouses.current(demo=not tenants)
     target.check_folder()
     with contextlib.ExitStack() as stack:
+        step = stack.enter_context(stopped_by_the_disk(target))
         stack.enter_context(exclusive_run(target.path))
         target.check_file()
         for leftover in remove_leftovers(target.path):
@@ -103,29 +109,96 @@ def run(
             report = RunReport(settings=settings, source=source, target=target)
             for tenant in tenants:
                 log(f"Syncing tenant {tenant.tenant_id} (as of {settings.as_of:%Y-%m-%d %H:%M} UTC) ...")
+                step.doing = f"syncing tenant {tenant.tenant_id}"
                 destination = target.destination()
-                result = sync_tenant(
-                    tenant,
-                    settings,
-                    destination,
-                    target.pipelines_dir,
-                    target.loader_file_format,
-                    log=log,
-                    where=target.describe(),
-                )
+                with dlt_log_held() as held:
+                    result = sync_tenant(
+                        tenant,
+                        settings,
+                        destination,
+                        target.pipelines_dir,
+                        target.loader_file_format,
+                        log=log,
+                        where=target.describe(),
+                    )
                 report.syncs.append(result)
                 log(format_sync(result))
+                if result.status == "success":
+                    log_dlt_records(held, log)  # a failed sync's one line says why; dlt's records only repeat it
+                step.stop_if_the_disk(result.cause)  # every later step would fail alike
         if any(s.status == "success" for s in report.syncs):
             log("Building the dbt models and running their tests ...")
+            step.doing = "building the models"
             dbt_started = time.perf_counter()
             # models + data tests (the invariants); unit tests check the SQL logic and run in `make test`.
             # No --vars: the models take as-of from the run rows, and unchanged vars keep dbt's partial parse.
             report.dbt = dbt.run(["build", "--exclude-resource-type", "unit_test"], artifacts=False)
             report.dbt_seconds = time.perf_counter() - dbt_started
+            step.stop_if_the_disk(" ".join(report.dbt.failures))
             if report.dbt.success and target.target == "duckdb":
+                step.doing = "publishing the analysts' copy"
                 report.published = publish(target.path)
     report.seconds = time.perf_counter() - started
     return report
+
+
+@dataclass
+class _Step:
+    """What the run is doing, for the line a disk that refuses ends it with."""
+
+    target: warehouses.Warehouse
+    doing: str = "starting the run"
+
+    def stop_if_the_disk(self, cause: BaseException | str | None) -> None:
+        """End the run in one line when the disk stopped it: full, read-only or not ours to write."""
+        failure = disk_failure(cause, self.doing, self.target.path.parent)
+        if failure is not None:
+            raise failure from None
+
+
+@contextlib.contextmanager
+def stopped_by_the_disk(target: warehouses.Warehouse) -> Iterator[_Step]:
+    """The run's one place for a disk that refuses (``transform.errors.disk_failure``), whether a step raised it or
+    reported it (a tenant's sync, dbt's build): one line with the cause, the file and the fix, never a traceback.
+    The analysts' copy is replaced only by a complete publish, so it still holds the last good run, and the next
+    run, once the disk takes writes again, finishes or re-reads what this one left."""
+    step = _Step(target)
+    try:
+        yield step
+    except (PipelineError, AcuityError):
+        raise
+    except Exception as exc:
+        step.stop_if_the_disk(exc)
+        raise
+
+
+class _Held(logging.Filter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.records.append(record)
+        return False
+
+
+@contextlib.contextmanager
+def dlt_log_held() -> Iterator[list[logging.LogRecord]]:
+    """dlt's log records (warnings and errors, each with its traceback) held back instead of printed: a failing load
+    logs every retry of every job, hundreds of lines for the one cause the run's error line names."""
+    logger = logging.getLogger("dlt")
+    held = _Held()
+    logger.addFilter(held)
+    try:
+        yield held.records
+    finally:
+        logger.removeFilter(held)
+
+
+def log_dlt_records(records: list[logging.LogRecord], log: Callable[[str], None]) -> None:
+    """What dlt warned about during a sync that succeeded (say, a retried job), one line each."""
+    for record in records:
+        log(f"  dlt {record.levelname.lower()}: {' '.join(record.getMessage().split())[:500]}")
 
 
 def report_run(report: RunReport) -> int:

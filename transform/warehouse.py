@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from transform import paths
-from transform.errors import PipelineError
+from transform.errors import PipelineError, disk_failure
 
 if TYPE_CHECKING:
     from dlt.common.destination import Destination
@@ -89,14 +90,22 @@ class Warehouse:
         }
 
     def check_folder(self) -> None:
-        """Fail in one line, with the fix, when the warehouse's folder cannot be written: before anything starts."""
+        """Fail in one line, with the fix, when the warehouse's folder cannot be written: before anything starts.
+
+        A file is really created there: ``os.access`` answers for permissions only, and root may write anywhere
+        except on a read-only mount.
+        """
         folder = self.path.parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
         except OSError as exc:
-            raise PipelineError(f"cannot create the warehouse folder {folder}: {exc.strerror}") from None
-        if not os.access(folder, os.W_OK):
-            raise PipelineError(f"the warehouse folder {folder} is not writable: fix its permissions or move it")
+            doing = "checking the warehouse folder"
+            raise disk_failure(exc, doing, folder, path=folder) or PipelineError(
+                f"cannot write into the warehouse folder {folder} ({exc.strerror}): fix it or set ACUITY_WAREHOUSE"
+                " to another folder, and run again"
+            ) from None
 
     def check_file(self) -> None:
         """Fail in one line, with the fix, on a DuckDB file that cannot be opened (call it holding the run lock)."""
@@ -107,6 +116,8 @@ class Warehouse:
         try:
             duckdb.connect(str(self.path)).close()
         except duckdb.Error as exc:
+            if (failure := disk_failure(exc, "opening the warehouse", self.path.parent)) is not None:
+                raise failure from None  # not damaged: deleting it would throw its history away
             cause = " ".join(str(exc).split())[:200]
             raise PipelineError(
                 f"the warehouse {self.path} cannot be opened ({cause}); if the file is damaged, delete it and its"

@@ -101,6 +101,10 @@ def test_keys_that_collide_as_columns_or_claim_dlts_own_names_are_declined() -> 
     rows = _appointments(5)
     rows[1]["_dlt_id"] = "forged"
     assert arrow_table(rows, APPOINTMENT_COLUMNS) is None
+    for blank in ("", " "):  # dlt's relational normaliser loads it as `_empty`; its naming alone raises on it
+        rows = _appointments(5)
+        rows[3][blank] = "x"
+        assert arrow_table(rows, APPOINTMENT_COLUMNS) is None
 
 
 def test_the_stored_schema_wins_over_inference() -> None:

@@ -10,10 +10,12 @@ import pytest
 from extract.validate import (
     FIELDS,
     Issue,
+    column_name,
     parse_start,
     record_issues,
     rejected_row,
     start_instant,
+    surplus_keys,
 )
 from sandbox import build_account
 from sandbox.account import AppointmentQuery
@@ -150,3 +152,84 @@ def test_rejected_row_stores_any_payload_as_ascii_json_and_a_printable_id() -> N
     assert rejected["record_id"].startswith("x\\ud800") and len(rejected["record_id"]) <= 101
     rejected["record_id"].encode("utf-8")  # storable
     assert rejected_row("t", "r", "clients", None, Issue("not_an_object", "skipped"))["payload"] == "null"
+
+
+# ---- keys dlt would load into one column ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("extra", "expected", "dropped"),
+    [
+        ({"first_name": "Impostor"}, ["key_collision_first_name"], ("first_name",)),
+        ({"FirstName": "Impostor", "first name": "Other"}, ["key_collision_first_name"], ("FirstName", "first name")),
+        ({"Canceled": "maybe"}, ["key_collision_canceled"], ("Canceled",)),  # Acuity's boolean stays; no type flag
+        ({"calendar_id": 9, "CalendarID": 8}, ["key_collision_calendar_id"], ("calendar_id", "CalendarID")),
+        ({"_dlt_id": "forged"}, ["reserved_key__dlt_id"], ("_dlt_id",)),
+        ({"_DLT_VALID_TO": "2020-01-01"}, ["reserved_key__DLT_VALID_TO"], ("_DLT_VALID_TO",)),
+        ({"__dlt_load_id": None}, ["reserved_key___dlt_load_id"], ("__dlt_load_id",)),
+        ({"tenant_id": "other"}, ["reserved_key_tenant_id"], ("tenant_id",)),
+        ({"tenantId": "other"}, ["reserved_key_tenantId"], ("tenantId",)),
+    ],
+)
+def test_keys_that_would_load_into_a_taken_column_are_flagged_and_dropped(
+    extra: dict, expected: list[str], dropped: tuple[str, ...]
+) -> None:
+    """dlt normalises keys to snake_case and keeps the last of two that meet; ``_dlt*`` keys overwrite its own."""
+    for row in ({**GOOD, **extra}, {**extra, **GOOD}):  # whichever comes first in the answer
+        assert reasons("appointments", row) == [(reason, "kept") for reason in expected]
+        assert surplus_keys("appointments", row) == dropped
+
+
+def test_a_collision_of_undocumented_keys_keeps_acuitys_spelling_else_the_first_sorted() -> None:
+    assert surplus_keys("appointments", {**GOOD, "class_id": "2", "classID": "1"}) == ("class_id",)
+    assert surplus_keys("appointments", {**GOOD, "Zeta": 1, "zeta": 2}) == ("Zeta",)
+    assert surplus_keys("appointments", {**GOOD, "A B": 1, "A_B": 2}) == ("A_B",)
+    # non-Latin keys all become `x`, empty or blank ones `_empty`: each group still loads one value
+    assert reasons("clients", {"名前": "a", "😀": "b"}) == [("key_collision_x", "kept")]
+    assert reasons("clients", {"": 1, " ": 2}) == [("key_collision__empty", "kept")]
+
+
+def test_key_flags_come_with_the_records_other_flags_and_never_outrank_a_quarantine() -> None:
+    assert reasons("appointments", {**GOOD, "canceled": "maybe", "_dlt_id": "x"}) == [
+        ("invalid_bool_canceled", "kept"),
+        ("reserved_key__dlt_id", "kept"),
+    ]
+    assert reasons("appointments", {**GOOD, "id": None, "_dlt_id": "x"}) == [("missing_id", "skipped")]
+
+
+def test_column_name_is_what_the_sources_schema_loads_a_key_into() -> None:
+    from datetime import timedelta
+
+    from extract.source import AppointmentWindow, acuity_source
+
+    today = date(2026, 11, 24)
+    schema = acuity_source(None, "t", AppointmentWindow(today, today + timedelta(days=1))).schema  # type: ignore[arg-type]
+    for key in ("firstName", "calendarID", "addonIDs", "Canceled", "_DLT_ID", "tenantId", "a  b", "x" * 300):
+        assert column_name(key) == schema.naming.normalize_identifier(key)
+
+
+def test_the_screen_loads_the_documented_value_and_keeps_the_duplicate_in_the_payload() -> None:
+    from extract.source import SyncCounts, _Screen
+
+    counts = SyncCounts()
+    screen = _Screen("appointments", "t", "run", counts)
+    row = {**GOOD, "first_name": "Impostor", "_dlt_id": "forged", "Canceled": True}
+
+    kept = screen.kept([row, dict(GOOD)])
+
+    assert kept == [GOOD, GOOD]
+    assert {r["reason"] for r in screen.rejected} == {
+        "key_collision_first_name",
+        "key_collision_canceled",
+        "reserved_key__dlt_id",
+    }
+    payload = json.loads(screen.rejected[0]["payload"])
+    assert payload["first_name"] == "Impostor" and payload["_dlt_id"] == "forged" and payload["Canceled"] is True
+    assert counts.set_aside("appointments", "kept") == 3 and counts.set_aside(action="skipped") == 0
+
+
+def test_the_key_set_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import extract.validate as validate
+
+    monkeypatch.setattr(validate, "KEY_SETS_CACHED", 8)
+    for n in range(50):  # a server that sends a new key per record
+        assert reasons("clients", {f"k{n}": 1, f"K{n}": 2}) == [(f"key_collision_k{n}", "kept")]
+    assert len(validate._spec("clients").key_sets) <= 8
