@@ -32,8 +32,9 @@ from typing import Any
 import pyarrow as pa
 from dlt.common import json
 from dlt.common.normalizers.json.helpers import DLT_ID_LENGTH_BYTES
-from dlt.common.normalizers.naming.snake_case import NamingConvention
 from dlt.common.utils import digest128b
+
+from extract.validate import column_name
 
 ROW_HASH = "_dlt_id"
 _ARROW = {"text": pa.string(), "bigint": pa.int64(), "bool": pa.bool_(), "double": pa.float64(), "json": pa.string()}
@@ -46,12 +47,7 @@ _TAKES: dict[str, frozenset[type]] = {
     "double": frozenset({float}),
     "json": frozenset({dict, list}),
 }
-_NAMING = NamingConvention()
-
-
-@cache
-def _column_name(key: str) -> str:
-    return _NAMING.normalize_identifier(key)
+_column_name = cache(column_name)  # a batch's keys are few and repeat in every batch
 
 
 def arrow_table(rows: list[dict[str, Any]], known: Mapping[str, Mapping[str, Any]]) -> pa.Table | None:
