@@ -87,7 +87,10 @@ def arrow_table(rows: list[dict[str, Any]], known: Mapping[str, Mapping[str, Any
                 return None
         if kind == "json":
             values = [None if value is None else json.dumps(value) for value in values]
-        arrays.append(pa.array(values, type=_ARROW[kind]))
+        try:
+            arrays.append(pa.array(values, type=_ARROW[kind]))
+        except (pa.ArrowException, OverflowError, ValueError, TypeError):
+            return None  # whatever Arrow refuses, the dict path still loads (or dlt flags) as before
         fields.append(pa.field(key, _ARROW[kind]))
     # dlt's scd2 row hash (``get_row_hash``), without its per-row filter of ``_dlt`` keys: there are none here
     hashes = [digest128b(json.dumpb(row, sort_keys=True), DLT_ID_LENGTH_BYTES) for row in rows]
