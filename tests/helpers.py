@@ -127,6 +127,20 @@ _HISTORY_ONLY_COLUMNS = {"run_id", "version_count", "removed_at"}
 _HISTORY_ONLY_ROWS = {"appointments": "where status <> 'removed'"}
 
 
+def pipeline_env(server: SandboxServer, warehouse: Path, user_id: str = USER_ID, **settings: str) -> dict[str, str]:
+    """What an operator's shell holds: credentials for the server and the warehouse, plus ``settings``
+    (``ACUITY_PAGE_SIZE="200"``); nothing else of ours."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACUITY_")}
+    return {
+        **env,
+        "ACUITY_BASE_URL": server.base_url,
+        "ACUITY_USER_ID": user_id,
+        "ACUITY_API_KEY": API_KEY,
+        "ACUITY_WAREHOUSE": str(warehouse),
+        **settings,
+    }
+
+
 def pipeline_process(env: dict[str, str], *args: str) -> subprocess.Popen:
     """``python -m transform`` exactly as ``make pipeline`` runs it, in its own process group (so a kill takes dbt's
     child too), output captured."""

@@ -22,6 +22,7 @@ from helpers import (
     assert_same_marts,
     kill_when,
     loading_package,
+    pipeline_env,
     pipeline_process,
     publishing,
     run_pipeline,
@@ -34,17 +35,9 @@ from transform.paths import analyst_path, pipelines_dir, state_dir
 OTHER_USER_ID = "20002"
 
 
-def pipeline_env(server: SandboxServer, warehouse: Path, user_id: str = USER_ID) -> dict[str, str]:
-    """What an operator's shell holds: credentials for the server and the warehouse; nothing else of ours."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ACUITY_")}
-    return {
-        **env,
-        "ACUITY_BASE_URL": server.base_url,
-        "ACUITY_USER_ID": user_id,
-        "ACUITY_API_KEY": API_KEY,
-        "ACUITY_WAREHOUSE": str(warehouse),
-        "ACUITY_PAGE_SIZE": "200",
-    }
+def day_n_env(server: SandboxServer, warehouse: Path, user_id: str = USER_ID) -> dict[str, str]:
+    """An operator's shell, with small pages so a run makes several requests (more moments to be killed at)."""
+    return pipeline_env(server, warehouse, user_id, ACUITY_PAGE_SIZE="200")
 
 
 def query(path: Path, sql: str) -> list[tuple]:
@@ -59,16 +52,16 @@ def test_a_later_run_killed_then_rerun_equals_a_clean_run(tmp_path: Path, stage:
     history, clean = tmp_path / "history" / "acuity.duckdb", tmp_path / "clean" / "acuity.duckdb"
     as_of = ("--as-of", AS_OF.isoformat())
     with SandboxServer({USER_ID: (API_KEY, account)}, rate_limit=False) as server:
-        run_pipeline(pipeline_env(server, history), *as_of)
+        run_pipeline(day_n_env(server, history), *as_of)
         account.mutate_all(rng_seed=3)
-        victim = pipeline_process(pipeline_env(server, history), *as_of)
+        victim = pipeline_process(day_n_env(server, history), *as_of)
         if stage == "load":
             kill_when(victim, loading_package(history), "the load of the second run")
         else:
             kill_when(victim, publishing(history), "the publish of the second run")
 
-        rerun = run_pipeline(pipeline_env(server, history), *as_of)
-        run_pipeline(pipeline_env(server, clean), *as_of)
+        rerun = run_pipeline(day_n_env(server, history), *as_of)
+        run_pipeline(day_n_env(server, clean), *as_of)
 
     assert ("interrupted run" in rerun) == (stage == "load"), rerun
     assert_same_marts(history, clean)
@@ -86,9 +79,9 @@ def test_a_pending_load_that_cannot_load_is_aborted_and_the_rerun_equals_a_clean
     history, clean = tmp_path / "history" / "acuity.duckdb", tmp_path / "clean" / "acuity.duckdb"
     as_of = ("--as-of", AS_OF.isoformat())
     with SandboxServer({USER_ID: (API_KEY, account)}, rate_limit=False) as server:
-        run_pipeline(pipeline_env(server, history), *as_of)
+        run_pipeline(day_n_env(server, history), *as_of)
         account.mutate_all(rng_seed=5)
-        victim = pipeline_process(pipeline_env(server, history), *as_of)
+        victim = pipeline_process(day_n_env(server, history), *as_of)
         kill_when(victim, loading_package(history), "the load of the second run")
         package = pipelines_dir(history) / "acuity_default" / "load" / "normalized"
         damaged = [f for f in package.rglob("*.parquet") if "appointments" in f.name]
@@ -96,8 +89,8 @@ def test_a_pending_load_that_cannot_load_is_aborted_and_the_rerun_equals_a_clean
         for path in damaged:
             path.write_bytes(path.read_bytes()[:40])
 
-        rerun = run_pipeline(pipeline_env(server, history), *as_of)
-        run_pipeline(pipeline_env(server, clean), *as_of)
+        rerun = run_pipeline(day_n_env(server, history), *as_of)
+        run_pipeline(day_n_env(server, clean), *as_of)
 
     assert "abandoned the load an interrupted run left pending" in rerun
     assert_same_marts(history, clean)
@@ -135,9 +128,7 @@ def test_the_demo_never_mixes_into_the_real_account_and_the_real_one_backfills(t
 
     account = build_account("seed", 7, AS_OF)
     with SandboxServer({OTHER_USER_ID: (API_KEY, account)}, rate_limit=False) as server:
-        run_pipeline(
-            pipeline_env(server, warehouse, OTHER_USER_ID), "--as-of", AS_OF.isoformat(), "--since", "2024-01-01"
-        )
+        run_pipeline(day_n_env(server, warehouse, OTHER_USER_ID), "--as-of", AS_OF.isoformat(), "--since", "2024-01-01")
 
     assert query(warehouse, "select distinct tenant_id from raw_acuity.appointments") == [("default",)]
     assert query(warehouse, "select window_first from raw_acuity.sync_runs") == [(AS_OF.replace(2024, 1, 1),)]
@@ -153,7 +144,7 @@ def test_two_pipelines_on_two_warehouses_run_together(tmp_path: Path) -> None:
     warehouses = [tmp_path / name / "acuity.duckdb" for name in ("prod", "staging")]
     with SandboxServer({USER_ID: (API_KEY, account)}, rate_limit=False) as server:
         for _ in range(2):  # a first and a second (daily) run of both, side by side
-            runs = [pipeline_process(pipeline_env(server, w), "--as-of", AS_OF.isoformat()) for w in warehouses]
+            runs = [pipeline_process(day_n_env(server, w), "--as-of", AS_OF.isoformat()) for w in warehouses]
             outputs = [run.communicate(timeout=300)[0] for run in runs]
             assert [run.returncode for run in runs] == [0, 0], outputs
     for warehouse in warehouses:

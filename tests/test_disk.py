@@ -20,7 +20,15 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from helpers import API_KEY, AS_OF, USER_ID, assert_marts_equal_ground_truth, pipeline_process, run_pipeline
+from helpers import (
+    API_KEY,
+    AS_OF,
+    USER_ID,
+    assert_marts_equal_ground_truth,
+    pipeline_env,
+    pipeline_process,
+    run_pipeline,
+)
 
 from sandbox import SandboxServer, build_account
 from transform.paths import analyst_path
@@ -72,17 +80,6 @@ def mounted(path: Path, size: str, read_only: bool = False) -> Iterator[Disk]:
 def mount_point(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One path for every mount of the module: a warehouse copied from one mount to the next keeps its paths."""
     return tmp_path_factory.mktemp("disk")
-
-
-def pipeline_env(server: SandboxServer, warehouse: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ACUITY_")}
-    return {
-        **env,
-        "ACUITY_BASE_URL": server.base_url,
-        "ACUITY_USER_ID": USER_ID,
-        "ACUITY_API_KEY": API_KEY,
-        "ACUITY_WAREHOUSE": str(warehouse),
-    }
 
 
 def failed_run(env: dict[str, str]) -> tuple[str, str]:

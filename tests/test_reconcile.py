@@ -24,7 +24,7 @@ from helpers import (
     run_pipeline,
     sandbox_env,
 )
-from test_day_n import pipeline_env, query
+from test_day_n import day_n_env, query
 from test_tenants_and_postgres import write_tenants
 
 from extract.config import SyncSettings, settings_from_env, tenant_from_env
@@ -96,7 +96,7 @@ def test_a_killed_run_does_not_skip_its_slice(tmp_path: Path) -> None:
     warehouse = tmp_path / "acuity.duckdb"
     with SandboxServer({USER_ID: (API_KEY, account)}, rate_limit=False) as server:
         since = (AS_OF - timedelta(days=600)).isoformat()
-        env = {**pipeline_env(server, warehouse), "ACUITY_RECONCILE_RUNS": str(CYCLE), "ACUITY_SINCE": since}
+        env = {**day_n_env(server, warehouse), "ACUITY_RECONCILE_RUNS": str(CYCLE), "ACUITY_SINCE": since}
         day = [("--as-of", (AS_OF + timedelta(days=n)).isoformat()) for n in range(4)]
         run_pipeline(env, *day[0])  # the backfill
         server.inject(Fault(status=200, times=1, delay=30, path="/orders"))  # orders are read after the slice

@@ -21,7 +21,7 @@ from helpers import (
     publishing,
     run_pipeline,
 )
-from test_day_n import pipeline_env, query
+from test_day_n import day_n_env, query
 
 from sandbox import Fault, SandboxServer, build_account
 from transform.paths import analyst_path, pipelines_dir
@@ -41,13 +41,13 @@ def test_three_weeks_of_daily_runs_with_crashes_equal_one_clean_run(tmp_path: Pa
     warehouse = tmp_path / "warehouse" / "acuity.duckdb"
     with SandboxServer({USER_ID: (API_KEY, account)}, rate_limit=False) as server:
         demo_env = {
-            k: v for k, v in pipeline_env(server, warehouse).items() if k not in ("ACUITY_USER_ID", "ACUITY_API_KEY")
+            k: v for k, v in day_n_env(server, warehouse).items() if k not in ("ACUITY_USER_ID", "ACUITY_API_KEY")
         }
         run_pipeline(demo_env, "--as-of", start.isoformat())  # trying the demo first, as the README suggests
 
         for day in range(DAYS):
             as_of = ("--as-of", (start + timedelta(days=day)).isoformat(), "--since", SINCE)
-            env = {**pipeline_env(server, warehouse), **CHANGED_SETTING.get(day, {})}
+            env = {**day_n_env(server, warehouse), **CHANGED_SETTING.get(day, {})}
             if day in KILLS:
                 _kill_a_run(server, warehouse, env, as_of, KILLS[day])
             run_pipeline(env, *as_of)  # the run after a crash: must succeed
@@ -55,9 +55,9 @@ def test_three_weeks_of_daily_runs_with_crashes_equal_one_clean_run(tmp_path: Pa
             account.advance(days=1)
 
         final = ("--as-of", (start + timedelta(days=DAYS)).isoformat(), "--since", SINCE)
-        run_pipeline(pipeline_env(server, warehouse), *final)
+        run_pipeline(day_n_env(server, warehouse), *final)
         clean = tmp_path / "clean" / "acuity.duckdb"
-        run_pipeline(pipeline_env(server, clean), *final)
+        run_pipeline(day_n_env(server, clean), *final)
 
     assert_same_marts(warehouse, clean)
     assert_same_marts(analyst_path(warehouse), warehouse)
