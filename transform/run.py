@@ -173,12 +173,18 @@ def stopped_by_the_disk(target: warehouses.Warehouse) -> Iterator[_Step]:
 
 
 class _Held(logging.Filter):
-    def __init__(self) -> None:
+    """Holds what dlt's logger would print. The logger's other filters (say ``extract.arrow``'s, installed when the
+    pipeline is made, after this one) still decide what that is: a filter list stops at the first ``False``."""
+
+    def __init__(self, logger: logging.Logger) -> None:
         super().__init__()
+        self.logger = logger
         self.records: list[logging.LogRecord] = []
 
     def filter(self, record: logging.LogRecord) -> bool:
-        self.records.append(record)
+        others = (other for other in self.logger.filters if other is not self)
+        if all(other.filter(record) if hasattr(other, "filter") else other(record) for other in others):
+            self.records.append(record)
         return False
 
 
@@ -187,7 +193,7 @@ def dlt_log_held() -> Iterator[list[logging.LogRecord]]:
     """dlt's log records (warnings and errors, each with its traceback) held back instead of printed: a failing load
     logs every retry of every job, hundreds of lines for the one cause the run's error line names."""
     logger = logging.getLogger("dlt")
-    held = _Held()
+    held = _Held(logger)
     logger.addFilter(held)
     try:
         yield held.records
