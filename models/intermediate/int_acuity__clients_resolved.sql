@@ -109,10 +109,10 @@ resolved as (
             else 'record:' || cleaned.client_record_id
         end as contact_key
     from cleaned
+    -- equality only: a condition on one side would make this a nested-loop join (quadratic in clients, 10 s at
+    -- 100k); the cases above already skip records kept apart or with an email
     left join emailed_phones
-        on cleaned.email_normalised is null
-        and cleaned.kept_apart_on is null
-        and emailed_phones.tenant_id = cleaned.tenant_id
+        on emailed_phones.tenant_id = cleaned.tenant_id
         and emailed_phones.phone_normalised = cleaned.phone_normalised
 
 ),

@@ -19,24 +19,33 @@ forms as (
     select
         latest.tenant_id,
         cast(latest.id as bigint) as appointment_id,
-        form.value as form
+        {{ json_array_items('latest.forms') }} as form
     from latest
-    {{ json_elements('latest.forms', 'form') }}
+
+),
+
+fields as (
+
+    select
+        forms.tenant_id,
+        forms.appointment_id,
+        forms.form,
+        {{ json_array_items("forms.form -> 'values'") }} as field
+    from forms
 
 ),
 
 answers as (
 
     select
-        forms.tenant_id,
-        forms.appointment_id,
-        cast(forms.form ->> 'id' as bigint) as form_id,
-        forms.form ->> 'name' as form_name,
-        cast(answer.value ->> 'fieldID' as bigint) as field_id,
-        answer.value ->> 'name' as field_name,
-        answer.value ->> 'value' as answer
-    from forms
-    {{ json_elements("forms.form -> 'values'", 'answer') }}
+        tenant_id,
+        appointment_id,
+        cast(form ->> 'id' as bigint) as form_id,
+        form ->> 'name' as form_name,
+        cast(field ->> 'fieldID' as bigint) as field_id,
+        field ->> 'name' as field_name,
+        field ->> 'value' as answer
+    from fields
 
 )
 

@@ -13,16 +13,25 @@ latest as (
 
 ),
 
-labels as (
+elements as (
 
     select
         latest.tenant_id,
         cast(latest.id as bigint) as appointment_id,
-        cast(label.value ->> 'id' as bigint) as label_id,
-        label.value ->> 'name' as label_name,
-        label.value ->> 'color' as label_color
+        {{ json_array_items('latest.labels') }} as label
     from latest
-    {{ json_elements('latest.labels', 'label') }}
+
+),
+
+labels as (
+
+    select
+        tenant_id,
+        appointment_id,
+        cast(label ->> 'id' as bigint) as label_id,
+        label ->> 'name' as label_name,
+        label ->> 'color' as label_color
+    from elements
 
 )
 
