@@ -163,6 +163,7 @@ def read_appointment_window(
             projected = _projected_rest(rows, cursor, next_cursor, high) + smallest
             size = min(ceiling, max(size, projected))
             cursor = next_cursor
+        del rows  # else the next answer is parsed while this one is still held: twice the memory bound
 
 
 def _first_ask(expected: int | None, smallest: int, ceiling: int) -> int:
