@@ -51,10 +51,14 @@ from __future__ import annotations
 
 import json
 import math
+from array import array
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from extract.errors import AcuityResponseError
 
@@ -67,11 +71,12 @@ _MOST_NEGATIVE_OFFSET = timedelta(hours=12)
 # Days asked for beyond each end of a window (see "Which zone" above): one covers every reading of minDate/maxDate.
 EDGE_DAYS = 1
 DEFAULT_PAGE_CEILING = 100_000
-# The most appointments asked in one answer, whatever the ceiling: an answer is parsed whole, and 100,000 appointments
-# are ~100 MB of JSON and ~500 MB of Python objects. A window can always be split by date, so a larger answer saves a
-# request or two and costs the memory bound; orders cannot be split, so they alone go up to the ceiling (a raised
-# ceiling is for an account with more orders than that: bench/results, the large account).
-APPOINTMENTS_PER_ANSWER = 100_000
+# The most appointments asked in one answer, whatever the ceiling: an answer is parsed whole, and 100,000 of the large
+# bench account's appointments are 115 MB of JSON and 260 MB of Python objects, both held while it is parsed. At
+# 100,000 a 1M-appointment backfill peaked at 1.13 GiB, at 50,000 under 1 GiB (bench/results), for 10 more requests
+# (~1 s at 10 req/s). A window can always be split by date; orders cannot, so they alone go up to the ceiling (a
+# raised ceiling is for an account with more orders than that: the large account).
+APPOINTMENTS_PER_ANSWER = 50_000
 _MARGIN = 1.25  # asked for over the expected count: accounts grow, windows move
 
 
@@ -99,7 +104,7 @@ def read_appointment_window(
     to receive them (without them those elements are only dropped, which a caller that loads data must not accept).
     ``expected``: how many rows the caller thinks the padded window holds (None: unknown, ask for the ceiling).
     """
-    seen: set[Hashable] = set()
+    seen = _Yielded()
     reported: dict[str, set[Hashable]] = {"edge": set(), "outside": set()}
     unidentified: Counter[str] = Counter()  # canonical text -> copies yielded so far
     low, high = first - timedelta(days=EDGE_DAYS), last + timedelta(days=EDGE_DAYS)
@@ -120,6 +125,7 @@ def read_appointment_window(
         rows = fetch("/appointments", params)
         if not isinstance(rows, list):
             raise AcuityResponseError(f"/appointments returned {type(rows).__name__}, expected a list")
+        seen.next_answer(rows)
         in_response: set[Hashable] = set()
         copies: Counter[str] = Counter()
         for row in rows:
@@ -164,6 +170,61 @@ def read_appointment_window(
             size = min(ceiling, max(size, projected))
             cursor = next_cursor
         del rows  # else the next answer is parsed while this one is still held: twice the memory bound
+
+
+class _Yielded:
+    """The ids a read has yielded, kept compact across its answers.
+
+    A Python set of every id held across the answers pins the memory of each answer parsed around it (each small
+    object keeps its allocator's page alive): 180 MB more after 300k appointments, measured, which a 1M read cannot
+    afford. So the integer ids of earlier answers live in one Arrow int64 array, 8 bytes each, and each answer is
+    checked against it once, in bulk, when it arrives; only the few ids it repeats (the overlap) become a set. Ids
+    of any other type (a string, an int beyond 64 bits) are rare and kept as they are.
+    """
+
+    def __init__(self) -> None:
+        self._earlier = pa.array([], pa.int64())
+        self._this_answer = array("q")
+        self._repeated: set[int] = set()
+        self._other: set[Hashable] = set()
+
+    def next_answer(self, rows: list[Any]) -> None:
+        """Fold the last answer's ids in and find which of ``rows``' ids an earlier answer yielded."""
+        if self._this_answer:
+            folded = pa.Array.from_buffers(pa.int64(), len(self._this_answer), [None, pa.py_buffer(self._this_answer)])
+            self._earlier = pa.concat_arrays([self._earlier, folded])
+            self._this_answer = array("q")
+        ids = [key for key in map(_int64_id, rows) if key is not None]
+        if not ids or not len(self._earlier):
+            self._repeated = set()
+            return
+        arrived = pa.array(ids, pa.int64())
+        self._repeated = set(arrived.filter(pc.is_in(arrived, value_set=self._earlier)).to_pylist())
+
+    def __contains__(self, key: Hashable) -> bool:
+        value = _int64_value(key)
+        return value in self._repeated if value is not None else key in self._other
+
+    def add(self, key: Hashable) -> None:
+        value = _int64_value(key)
+        if value is None:
+            self._other.add(key)
+        else:
+            self._this_answer.append(value)
+
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _int64_id(row: Any) -> int | None:
+    return _int64_value(_identity(row))
+
+
+def _int64_value(key: Hashable | None) -> int | None:
+    """The id of an ``_identity`` key when it is an int that fits 64 bits (bools are not ints here)."""
+    if isinstance(key, tuple) and key[0] == "int" and _INT64[0] <= key[1] <= _INT64[1]:
+        return key[1]
+    return None
 
 
 def _first_ask(expected: int | None, smallest: int, ceiling: int) -> int:

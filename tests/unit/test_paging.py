@@ -374,7 +374,8 @@ def test_without_a_hint_one_request_at_the_ceiling_reads_a_window_that_fits() ->
 
     rows, *_ = read(server, 1000, expected=None)
 
-    assert len(rows) == 3000 and asked(server) == [DEFAULT_PAGE_CEILING]
+    # the ceiling, within the memory bound of one appointments answer
+    assert len(rows) == 3000 and asked(server) == [min(DEFAULT_PAGE_CEILING, paging.APPOINTMENTS_PER_ANSWER)]
 
 
 @pytest.mark.parametrize("count", [10_500, 25_000, 41_000])
@@ -520,3 +521,17 @@ def test_a_count_hint_that_is_not_a_count_asks_for_the_ceiling(expected: Any) ->
     rows, *_ = read(server, 10, ceiling=500, expected=expected)
 
     assert len(rows) == 30 and asked(server) == [500]
+
+
+def test_ids_yielded_by_earlier_answers_are_known_compactly_whatever_their_type() -> None:
+    """The set of yielded ids that outlives each answer keeps ints in Arrow; 1, "1", True and 2**70 stay distinct."""
+    yielded = paging._Yielded()
+    first = [{"id": 1}, {"id": "1"}, {"id": 2**70}, {"id": -(2**63)}, "junk", {"id": None}]
+    yielded.next_answer(first)
+    for row in first[:4]:
+        key = paging._identity(row)
+        assert key not in yielded
+        yielded.add(key)
+    second = [{"id": 1}, {"id": True}, {"id": "1"}, {"id": 2**70}, {"id": -(2**63)}, {"id": 2}]
+    yielded.next_answer(second)
+    assert [paging._identity(row) in yielded for row in second] == [True, False, True, True, True, False]
