@@ -74,7 +74,7 @@ def read_run_row(warehouse: Path, started_after: float) -> dict[str, Any] | None
         connection.close()
 
 
-def minimum_requests(row: dict[str, Any], ceiling: int) -> int:
+def minimum_requests(row: dict[str, Any], ceiling: int, memory_bound: bool = True) -> int:
     """Requests a perfect client needs to read the same data completely with ``max`` at most ``ceiling``.
 
     Acuity truncates silently, so only an answer shorter than ``max`` proves a read complete: appointments take ``rows
@@ -83,9 +83,10 @@ def minimum_requests(row: dict[str, Any], ceiling: int) -> int:
     (``/orders`` has no window: one answer below the ceiling or none at all), every other list one, and a slice of
     older history re-read for reconciliation (``reconcile_first`` set, where the run row has it) one more. The
     appointment rows include those of the pad days (``appointments_edge_overlap``): a client that cannot know which
-    zone Acuity compares ``minDate`` in must read them too (``extract.paging``)."""
+    zone Acuity compares ``minDate`` in must read them too (``extract.paging``). ``memory_bound=False``: the minimum
+    of a client that would take a whole answer up to the ceiling, whatever its size (the issue's strict reading)."""
     rows = (row.get("fetched_appointments") or 0) + (row.get("appointments_edge_overlap") or 0)
-    appointments = rows // min(ceiling, APPOINTMENTS_PER_ANSWER) + 1
+    appointments = rows // (min(ceiling, APPOINTMENTS_PER_ANSWER) if memory_bound else ceiling) + 1
     reconcile = 1 if row.get("reconcile_first") else 0
     return appointments + reconcile + len(OTHER_ENDPOINTS) + 1
 
@@ -110,6 +111,7 @@ def measure_sync(kind: str, size: Size, sandbox: SandboxProcess, work: Path, pag
     sync_seconds = sum(stages) if all(v is not None for v in stages) else None
     requests_made = row.get("http_requests") if row else len(log)
     minimum = minimum_requests(row, page_ceiling) if row else None
+    bare_minimum = minimum_requests(row, page_ceiling, memory_bound=False) if row else None
     ok = child.returncode == 0 and row.get("status") == "success"
     result: dict[str, Any] = {
         "ok": ok,
@@ -144,7 +146,10 @@ def measure_sync(kind: str, size: Size, sandbox: SandboxProcess, work: Path, pag
             "ratio": requests_made / minimum if minimum and requests_made is not None else None,
             "page_ceiling": page_ceiling,
             "by_endpoint": dict(Counter(floor.endpoint_of(t) for _, t, _ in log)),
-            "appointments_minimum": fetched.get("appointments", 0) // page_ceiling + 1,
+            "minimum_without_memory_bound": bare_minimum,
+            "ratio_without_memory_bound": (
+                requests_made / bare_minimum if bare_minimum and requests_made is not None else None
+            ),
         },
         "floor": {},
     }

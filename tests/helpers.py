@@ -141,11 +141,28 @@ def pipeline_env(server: SandboxServer, warehouse: Path, user_id: str = USER_ID,
     }
 
 
-def pipeline_process(env: dict[str, str], *args: str) -> subprocess.Popen:
+# `python -m transform`, killed (with its process group) the moment its publish has written the temp copy and not yet
+# swapped it in: the worst moment, reached every time. A poller watching for the temp file, which exists for a few
+# milliseconds, could miss it on a loaded machine.
+_DIES_PUBLISHING = """
+import os, runpy, shutil, signal, types
+import transform.publish as publish
+
+def copy_then_die(source, target):
+    shutil.copyfile(source, target)
+    os.killpg(0, signal.SIGKILL)
+
+publish.shutil = types.SimpleNamespace(copyfile=copy_then_die)
+runpy.run_module("transform", run_name="__main__", alter_sys=True)
+"""
+
+
+def pipeline_process(env: dict[str, str], *args: str, dies_publishing: bool = False) -> subprocess.Popen:
     """``python -m transform`` exactly as ``make pipeline`` runs it, in its own process group (so a kill takes dbt's
-    child too), output captured."""
+    child too), output captured; ``dies_publishing``: SIGKILLed halfway through its publish."""
+    command = ["-c", _DIES_PUBLISHING] if dies_publishing else ["-m", "transform"]
     return subprocess.Popen(
-        [sys.executable, "-m", "transform", *args],
+        [sys.executable, *command, *args],
         env=env,
         cwd=PROJECT,
         stdout=subprocess.PIPE,
@@ -210,10 +227,14 @@ def child_has_open(process: subprocess.Popen, path: Path) -> Callable[[], bool]:
     return opened
 
 
-def publishing(warehouse: Path) -> Callable[[], bool]:
-    """True while the analysts' copy is being written (its temp file exists)."""
+def killed_publishing(warehouse: Path, env: dict[str, str], *args: str) -> None:
+    """One run on ``warehouse`` SIGKILLed halfway through its publish: its full temp copy written, the analysts' copy
+    not yet swapped."""
+    process = pipeline_process(env, *args, dies_publishing=True)
+    output = process.communicate(timeout=300)[0]
+    assert process.returncode == -signal.SIGKILL, f"the run was not killed while publishing: {output}"
     published = paths.analyst_path(warehouse)
-    return lambda: any(published.parent.glob(f".{published.name}.*.tmp"))
+    assert list(published.parent.glob(f".{published.name}.*.tmp")), "the killed publish left its temp copy"
 
 
 def mart_rows(path: Path, marts: tuple[str, ...] = MARTS) -> dict[str, list[tuple]]:

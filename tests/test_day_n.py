@@ -21,10 +21,10 @@ from helpers import (
     assert_marts_equal_ground_truth,
     assert_same_marts,
     kill_when,
+    killed_publishing,
     loading_package,
     pipeline_env,
     pipeline_process,
-    publishing,
     run_pipeline,
 )
 
@@ -54,11 +54,11 @@ def test_a_later_run_killed_then_rerun_equals_a_clean_run(tmp_path: Path, stage:
     with SandboxServer({USER_ID: (API_KEY, account)}, rate_limit=False) as server:
         run_pipeline(day_n_env(server, history), *as_of)
         account.mutate_all(rng_seed=3)
-        victim = pipeline_process(day_n_env(server, history), *as_of)
         if stage == "load":
+            victim = pipeline_process(day_n_env(server, history), *as_of)
             kill_when(victim, loading_package(history), "the load of the second run")
         else:
-            kill_when(victim, publishing(history), "the publish of the second run")
+            killed_publishing(history, day_n_env(server, history), *as_of)
 
         rerun = run_pipeline(day_n_env(server, history), *as_of)
         run_pipeline(day_n_env(server, clean), *as_of)

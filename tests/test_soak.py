@@ -16,9 +16,9 @@ from helpers import (
     assert_same_marts,
     child_has_open,
     kill_when,
+    killed_publishing,
     loading_package,
     pipeline_process,
-    publishing,
     run_pipeline,
 )
 from test_day_n import day_n_env, query
@@ -69,6 +69,9 @@ def test_three_weeks_of_daily_runs_with_crashes_equal_one_clean_run(tmp_path: Pa
 
 def _kill_a_run(server: SandboxServer, warehouse: Path, env: dict[str, str], args: tuple[str, ...], stage: str) -> None:
     """Start the day's run and SIGKILL it (and dbt's child) at ``stage``."""
+    if stage == "publish":
+        killed_publishing(warehouse, env, *args)
+        return
     if stage == "extract":
         server.inject(Fault(status=200, times=1, delay=30, path="/orders"))
     victim = pipeline_process(env, *args)
@@ -79,7 +82,5 @@ def _kill_a_run(server: SandboxServer, warehouse: Path, env: dict[str, str], arg
         kill_when(victim, lambda: extracted.exists() and any(extracted.iterdir()), "an extracted package")
     elif stage == "load":
         kill_when(victim, loading_package(warehouse), "a normalized package")
-    elif stage == "dbt":
-        kill_when(victim, child_has_open(victim, warehouse), "dbt's build")
     else:
-        kill_when(victim, publishing(warehouse), "the publish")
+        kill_when(victim, child_has_open(victim, warehouse), "dbt's build")
