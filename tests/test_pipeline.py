@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
+import pytest
 import yaml
 from helpers import AS_OF, Env
 
@@ -202,3 +205,29 @@ def test_order_times_reach_the_revenue_mart(synced_env: Env) -> None:
            where revenue_orders > 0"""
     )[0]
     assert filled[0] > 0 and filled == (filled[0], filled[0], filled[0])
+
+
+def test_a_project_that_does_not_parse_fails_in_one_line_without_a_traceback(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """dbt's child parses the project while the syncs run, with nothing on the console: the parent may never send a
+    command (a failed sync, a full disk). When it does, a parse failure is one line naming the cause."""
+    import transform.dbt
+    from transform import warehouse as warehouses
+
+    project = workdir / "project"
+    for part in ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "analyses", "tests/dbt"):
+        source = PROJECT_DIR / part
+        copy = shutil.copytree if source.is_dir() else shutil.copyfile
+        (project / part).parent.mkdir(parents=True, exist_ok=True)
+        copy(source, project / part)
+    (project / "models" / "marts" / "broken.sql").write_text("select 1 as x {% if true %}\n")  # no endif
+    monkeypatch.setattr(transform.dbt, "PROJECT_DIR", project)
+
+    outcome = transform.dbt.run_dbt(["build"], warehouses.current())
+
+    printed = capfd.readouterr()
+    assert not outcome.success and len(outcome.failures) == 1, outcome.failures
+    (failure,) = outcome.failures
+    assert failure.startswith("parsing the project failed") and "broken.sql" in failure and "\n" not in failure
+    assert "Traceback" not in printed.out + printed.err

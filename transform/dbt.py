@@ -105,7 +105,7 @@ class DbtProcess:
                 outcome.failures.append(f"{label}: {message}")
         if not outcome.success and not outcome.failures:
             detail = result.get("error") or f"dbt exited with code {returncode} (see the output above)"
-            outcome.failures.append(_ANSI.sub("", detail))
+            outcome.failures.append(" ".join(_ANSI.sub("", detail).split()))
         return outcome
 
     def close(self) -> None:

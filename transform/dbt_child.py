@@ -48,7 +48,10 @@ def main(argv: list[str]) -> int:
         common: list[str] = json.loads(argv[2])
         from dbt.cli.main import dbtRunner
 
-        parsed = dbtRunner().invoke(["parse", "--no-write-json", *common])
+        # nothing on the console while getting ready: the parent may never send a command (a sync that failed, say
+        # on a full disk, which would also fail this parse with dbt's traceback); a failed parse is reported in one
+        # line when a command comes, and dbt.log keeps its details
+        parsed = dbtRunner().invoke(["parse", "--no-write-json", *common, "--log-level", "none"])
         line = sys.stdin.readline()
         if not line:
             return 0
