@@ -191,10 +191,9 @@ def extract_and_load(settings: SyncSettings) -> None:
     target = warehouses.current()
     tenant = tenant_from_env()
     assert tenant is not None
-    with target.loading() as destination:
-        result = sync_tenant(
-            tenant, settings, destination, target.pipelines_dir, target.loader_file_format, log=lambda _: None
-        )
+    result = sync_tenant(
+        tenant, settings, target.destination(), target.pipelines_dir, target.loader_file_format, log=lambda _: None
+    )
     assert result.status == "success", result.error
 
 

@@ -107,10 +107,10 @@ def run(
                 )
                 source = f"embedded sandbox ({tenants[0].base_url})"
             report = RunReport(settings=settings, source=source, target=target)
-            destination = sources.enter_context(target.loading())
             for tenant in tenants:
                 log(f"Syncing tenant {tenant.tenant_id} (as of {settings.as_of:%Y-%m-%d %H:%M} UTC) ...")
                 step.doing = f"syncing tenant {tenant.tenant_id}"
+                destination = target.destination()
                 with dlt_log_held() as held:
                     result = sync_tenant(
                         tenant,
@@ -126,7 +126,6 @@ def run(
                 if result.status == "success":
                     log_dlt_records(held, log)  # a failed sync's one line says why; dlt's records only repeat it
                 step.stop_if_the_disk(result.cause)  # every later step would fail alike
-            step.doing = "closing the warehouse after the syncs"
         if any(s.status == "success" for s in report.syncs):
             log("Building the dbt models and running their tests ...")
             step.doing = "building the models"

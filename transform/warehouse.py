@@ -6,11 +6,9 @@ the same value drives dlt's destination and dbt's profile target, so raw data an
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,31 +54,16 @@ class Warehouse:
     def analyst_path(self) -> Path:
         return paths.analyst_path(self.path)
 
-    @contextlib.contextmanager
-    def loading(self) -> Iterator[Destination]:
-        """Where dlt loads, for all the tenants of one run.
-
-        On DuckDB, one connection stays open through the syncs and is closed (checkpointed) before dbt opens the
-        file: given a path, dlt opens and closes the database around each of its steps, and every close checkpoints
-        it (21 times in a medium sync, ~1 s). dlt takes an open connection as its credentials and never closes one it
-        did not open (DuckDbCredentials, documented).
-        """
+    def destination(self) -> Destination:
         # dlt is imported here, not at the top: the pipeline starts dbt's child before paying for dlt (transform.cli)
         import dlt
-
-        if self.target == "postgres":
-            yield dlt.destinations.postgres(credentials=self.postgres_url)
-            return
-        import duckdb
         from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
+        if self.target == "postgres":
+            return dlt.destinations.postgres(credentials=self.postgres_url)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = duckdb.connect(str(self.path))
-        try:
-            credentials = DuckDbCredentials(connection, global_config={"memory_limit": DUCKDB_MEMORY_LIMIT})
-            yield dlt.destinations.duckdb(credentials=credentials)
-        finally:
-            connection.close()
+        credentials = DuckDbCredentials(str(self.path), global_config={"memory_limit": DUCKDB_MEMORY_LIMIT})
+        return dlt.destinations.duckdb(credentials=credentials)
 
     @property
     def loader_file_format(self) -> str | None:
