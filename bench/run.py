@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from bench import floor, machine, report
 from bench.procs import run_measured
 from bench.sandbox_proc import SandboxProcess
 from bench.sizes import AS_OF, SINCE, Size, parse_sizes
+from extract.config import BY_KEY
 from extract.paging import APPOINTMENTS_PER_ANSWER
 from transform.paths import PROJECT_DIR
 
@@ -39,13 +41,13 @@ OTHER_ENDPOINTS = ("me", "calendars", "appointment_types", "clients")
 _DONE = re.compile(r"Done in ([\d.]+) s \(dbt ([\d.]+) s\)")
 
 
-def child_env(sandbox: SandboxProcess, work: Path) -> dict[str, str]:
+def child_env(sandbox: SandboxProcess, work: Path, since: date = SINCE) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ACUITY_") or k in PASS_THROUGH}
     env.update(
         ACUITY_BASE_URL=sandbox.limited_url,
         ACUITY_USER_ID=sandbox.user_id,
         ACUITY_API_KEY=sandbox.api_key,
-        ACUITY_SINCE=SINCE.isoformat(),
+        ACUITY_SINCE=since.isoformat(),
         ACUITY_WAREHOUSE=str(work / "acuity.duckdb"),
         ACUITY_DLT_DIR=str(work / "dlt"),
         ACUITY_DBT_TARGET_PATH=str(work / "target"),
@@ -91,9 +93,18 @@ def minimum_requests(row: dict[str, Any], ceiling: int, memory_bound: bool = Tru
     return appointments + reconcile + len(OTHER_ENDPOINTS) + 1
 
 
-def measure_sync(kind: str, size: Size, sandbox: SandboxProcess, work: Path, page_ceiling: int) -> dict[str, Any]:
-    """One ``python -m transform`` child, its run row, the sandbox's log of it, and the floor of the same work."""
-    env = child_env(sandbox, work)
+def measure_sync(
+    kind: str,
+    size: Size,
+    sandbox: SandboxProcess,
+    work: Path,
+    page_ceiling: int,
+    since: date = SINCE,
+    floor_too: bool = True,
+) -> dict[str, Any]:
+    """One ``python -m transform`` child, its run row, the sandbox's log of it, and (``floor_too``) the floor of the
+    same work."""
+    env = child_env(sandbox, work, since)
     started = time.time()
     child = run_measured(
         [sys.executable, "-m", "transform", "--as-of", AS_OF.isoformat()],
@@ -153,7 +164,7 @@ def measure_sync(kind: str, size: Size, sandbox: SandboxProcess, work: Path, pag
         },
         "floor": {},
     }
-    if ok:
+    if ok and floor_too:
         result["floor"] = measure_floor(kind, size, sandbox, log, work, sync_seconds, rows_total)
     return result
 
@@ -188,16 +199,54 @@ def measure_floor(
     }
 
 
-def measure_repeated(kind: str, size: Size, sandbox: SandboxProcess, work: Path, page_ceiling: int) -> dict[str, Any]:
+def measure_repeated(
+    kind: str, size: Size, sandbox: SandboxProcess, work: Path, page_ceiling: int, **options: Any
+) -> dict[str, Any]:
     """The sync ``size.daily_runs`` times for the daily kind (once for the backfill): the run with the median wall
-    time, with every run's wall time alongside."""
+    time, with every run's wall time alongside. ``options`` go to ``measure_sync``."""
     runs = []
-    for _ in range(size.daily_runs if kind == "daily" else 1):
-        runs.append(measure_sync(kind, size, sandbox, work, page_ceiling))
+    for _ in range(size.daily_runs if "daily" in kind else 1):
+        runs.append(measure_sync(kind, size, sandbox, work, page_ceiling, **options))
         if not runs[-1]["ok"]:
             return runs[-1]
     runs.sort(key=lambda run: run["wall_seconds"])
     return {**runs[len(runs) // 2], "wall_seconds_all": [run["wall_seconds"] for run in runs]}
+
+
+def measure_history(size: Size, sandbox: SandboxProcess, work: Path, page_ceiling: int) -> dict[str, Any]:
+    """The same no-change daily sync on a warehouse whose history is only the daily's own window: a backfill since
+    the first day the daily re-reads (as-of minus the lookback), then the daily. Same account, server and window as
+    the measured daily, so whatever it costs less is what the whole history costs every day (the 1M target: "the
+    daily run's cost grows with the live window, not with history")."""
+    lookback = int(os.environ.get("ACUITY_LOOKBACK_DAYS", BY_KEY["lookback_days"].default))
+    since = AS_OF - timedelta(days=lookback)
+    short = work / "window-only"
+    short.mkdir()
+    backfill = measure_sync("window-only-backfill", size, sandbox, short, page_ceiling, since=since, floor_too=False)
+    body: dict[str, Any] = {"since": since.isoformat(), "backfill_ok": backfill["ok"], "error": backfill["error"]}
+    if backfill["ok"]:
+        body["daily"] = measure_repeated(
+            "window-only-daily", size, sandbox, short, page_ceiling, since=since, floor_too=False
+        )
+        body["error"] = body["daily"]["error"]
+    body["appointment_versions"] = {
+        "whole history": _appointment_versions(work / "acuity.duckdb"),
+        "window only": _appointment_versions(short / "acuity.duckdb"),
+    }
+    return body
+
+
+def _appointment_versions(warehouse: Path) -> int | None:
+    """Appointment rows (every version) in a warehouse's raw layer: how much history its daily runs stand on."""
+    if not warehouse.exists():
+        return None
+    connection = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return connection.execute("select count(*) from raw_acuity.appointments").fetchone()[0]
+    except duckdb.Error:
+        return None
+    finally:
+        connection.close()
 
 
 # `dbt parse` through the pipeline's own dbt child: start, import dbt, parse the project (partial parse, as in a sync)
@@ -259,7 +308,9 @@ def account_truth(cache: Path) -> dict[str, int]:
     return {**lines, "clients": len(json.loads((cache / "clients.json").read_bytes()))}
 
 
-def bench_size(size: Size, page_ceiling: int, keep: bool, cache_root: Path | None, peer: bool) -> dict[str, Any]:
+def bench_size(
+    size: Size, page_ceiling: int, keep: bool, cache_root: Path | None, peer: bool, history: bool = True
+) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix=f"acuity-bench-{size.name}-"))
     cache = cache_root / size.cache_name() if cache_root is not None else None
     server = "pre-serialised bytes" if cache is not None else "the sandbox"
@@ -281,6 +332,9 @@ def bench_size(size: Size, page_ceiling: int, keep: bool, cache_root: Path | Non
                 break  # a daily sync after a failed backfill measures nothing meaningful
         else:
             body["dbt_fixed_seconds"] = measure_dbt_fixed_cost(sandbox, work)
+            if history and size.name != "seed":  # the seed account's history is a few hundred rows
+                print(f"[{size.name}] the daily again, on a warehouse holding only its window ...", flush=True)
+                body["history"] = measure_history(size, sandbox, work, page_ceiling)
             if peer and cache is not None:
                 print(f"[{size.name}] peer: dlt rest_api ...", flush=True)
                 body["truth"] = account_truth(cache)
@@ -306,6 +360,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--sandbox-server", action="store_true", help="serve from the sandbox (the old floor)")
     parser.add_argument("--no-peer", action="store_true", help="skip dlt's rest_api peer")
+    parser.add_argument(
+        "--no-history", action="store_true", help="skip the daily on a warehouse holding only its window"
+    )
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "bench" / "results")
     parser.add_argument("--keep", action="store_true", help="keep the temporary warehouses and logs")
     args = parser.parse_args(argv)
@@ -324,7 +381,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     cache_root = None if args.sandbox_server else args.cache_dir
     for size in sizes:
-        results["sizes"][size.name] = bench_size(size, page_ceiling, args.keep, cache_root, not args.no_peer)
+        results["sizes"][size.name] = bench_size(
+            size, page_ceiling, args.keep, cache_root, not args.no_peer, not args.no_history
+        )
     results["seconds"] = time.perf_counter() - started
     results["load_average_at_end"] = machine.load_average()
     results["targets"] = report.evaluate(results)
