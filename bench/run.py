@@ -5,8 +5,9 @@ captured once into a cache directory; ``--sandbox-server`` serves from the sandb
 (backfill) and a no-change daily sync, each a child ``python -m transform`` with its own warehouse, timed by stage
 from its run row, with peak RSS, HTTP requests vs the minimum for the data at the configured page ceiling, and the
 floor of the same work (plain fetch of the same URLs from the same fast server + DuckDB ``read_json`` of the same
-bodies); then the peer, dlt's generic ``rest_api`` source, on the same server (``bench.peer``). Results go to
-``bench/results/latest.json`` and ``latest.md``; the table is printed.
+bodies); the same daily again on a warehouse whose history is only that daily's window (``measure_history``: what
+history costs a daily run); then the peer, dlt's generic ``rest_api`` source, on the same server (``bench.peer``).
+Results go to ``bench/results/latest.json`` and ``latest.md``; the table is printed.
 """
 
 from __future__ import annotations
