@@ -340,6 +340,11 @@ def markdown(results: Result) -> str:
             f" {_n(floor.get('fetch_mb_per_second'))} | {_n(results['sizes'][size].get('sandbox_cpu_seconds'))} |"
         )
     errors = [(size, kind, s["error"]) for size, kind, s in _all_syncs(results) if s.get("error")]
+    errors += [
+        (size, "window-only daily", body["history"]["error"])
+        for size, body in results.get("sizes", {}).items()
+        if (body.get("history") or {}).get("error")
+    ]
     if errors:
         lines += ["", "## Errors", ""] + [f"- {size} {kind}: {error}" for size, kind, error in errors]
     return "\n".join(lines) + "\n"
