@@ -18,16 +18,11 @@ from helpers import Env, free_port, isolate, sandbox_env
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test with no tier mark of its own is an integration test: mark it `sync`, so `-m "not sync"` skips it.
-
-    The soak test runs first: it is the longest file by far (~4 minutes), and `make test` hands whole files to two
-    workers in this order, so started last (its place in the alphabet) it ran alone for minutes at the end.
-    """
+    """A test with no tier mark of its own is an integration test: mark it `sync`, so `-m "not sync"` skips it."""
     tiers = {"unit", "sync", "postgres", "browser", "soak"}
     for item in items:
         if not tiers & {mark.name for mark in item.iter_markers()}:
             item.add_marker(pytest.mark.sync)
-    items.sort(key=lambda item: item.get_closest_marker("soak") is None)  # stable: the rest keep their order
 
 
 @pytest.fixture
