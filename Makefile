@@ -8,7 +8,9 @@ STAMP  := $(VENV)/.installed
 # `make docs` and `make sandbox` serve on different ports by default, so both can run at once
 DOCS_PORT    ?= 8080
 SANDBOX_PORT ?= 8081
-# test files run in parallel, one per core (`make test TEST_WORKERS=0` runs them in this process, one after another)
+# test files run in parallel, one per core (`make test TEST_WORKERS=0` runs them in this process, one after another).
+# A worker that crashes ends the run at once: pytest-xdist 3.8 would start a new one and then wait forever for the
+# files the dead one held (pytest-dev/pytest-xdist#784, #1378), so a crash hung CI instead of failing it.
 TEST_WORKERS ?= 2
 
 export RUNTIME__DLTHUB_TELEMETRY := false
@@ -38,7 +40,7 @@ pipeline: $(STAMP)
 
 ## Lint, then run the whole test suite (pytest drives the sandbox over HTTP and runs dbt's unit and data tests).
 test: $(STAMP) lint chromium postgres
-	@$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	@$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --max-worker-restart 0 $(PYTEST_ARGS)
 
 ## Headless Chromium, which tests/test_report.py renders the report in (Debian's package; CI runs as root).
 chromium:
