@@ -60,14 +60,21 @@ def child_env(sandbox: SandboxProcess, work: Path, since: date = SINCE) -> dict[
 
 def read_run_row(warehouse: Path, started_after: float) -> dict[str, Any] | None:
     """The run row this sync appended (None if it never got that far)."""
+    return _first_row(
+        warehouse,
+        "select * from raw_acuity.sync_runs where epoch(started_at) >= ? order by started_at desc limit 1",
+        [started_after - 1],
+    )
+
+
+def _first_row(warehouse: Path, sql: str, parameters: list[Any] | None = None) -> dict[str, Any] | None:
+    """The first row of a query on a sync's warehouse, by column name; None when the file or the table is not there
+    (a sync that failed before writing it)."""
     if not warehouse.exists():
         return None
     connection = duckdb.connect(str(warehouse), read_only=True)
     try:
-        cursor = connection.execute(
-            "select * from raw_acuity.sync_runs where epoch(started_at) >= ? order by started_at desc limit 1",
-            [started_after - 1],
-        )
+        cursor = connection.execute(sql, parameters)
         row = cursor.fetchone()
         return dict(zip([d[0] for d in cursor.description], row, strict=True)) if row else None
     except duckdb.Error:
@@ -236,15 +243,8 @@ def measure_history(size: Size, sandbox: SandboxProcess, work: Path, page_ceilin
 
 def _appointment_versions(warehouse: Path) -> int | None:
     """Appointment rows (every version) in a warehouse's raw layer: how much history its daily runs stand on."""
-    if not warehouse.exists():
-        return None
-    connection = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return connection.execute("select count(*) from raw_acuity.appointments").fetchone()[0]
-    except duckdb.Error:
-        return None
-    finally:
-        connection.close()
+    counted = _first_row(warehouse, "select count(*) as versions from raw_acuity.appointments")
+    return counted["versions"] if counted else None
 
 
 # `dbt parse` through the pipeline's own dbt child: start, import dbt, parse the project (partial parse, as in a sync)
