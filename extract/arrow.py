@@ -92,11 +92,16 @@ def arrow_table(rows: list[dict[str, Any]], known: Mapping[str, Mapping[str, Any
         except (pa.ArrowException, OverflowError, ValueError, TypeError):
             return None  # whatever Arrow refuses, the dict path still loads (or dlt flags) as before
         fields.append(pa.field(key, _ARROW[kind]))
-    # dlt's scd2 row hash (``get_row_hash``), without its per-row filter of ``_dlt`` keys: there are none here
-    hashes = [digest128b(json.dumpb(row, sort_keys=True), DLT_ID_LENGTH_BYTES) for row in rows]
+    hashes = [row_hash(row) for row in rows]
     arrays.append(pa.array(hashes, type=pa.string()))
     fields.append(pa.field(ROW_HASH, pa.string(), nullable=False))
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def row_hash(row: Mapping[str, Any]) -> str:
+    """dlt's scd2 row hash (``get_row_hash``) of a screened, stamped row, without its per-row filter of ``_dlt``
+    keys (a screened row has none): the ``_dlt_id`` the row loads with on either path."""
+    return digest128b(json.dumpb(row, sort_keys=True), DLT_ID_LENGTH_BYTES)
 
 
 def fast(rows: list[dict[str, Any]], known: Mapping[str, Mapping[str, Any]]) -> pa.Table | list[dict[str, Any]]:

@@ -116,6 +116,14 @@ SETTINGS: tuple[Setting, ...] = (
         "ACUITY_RECONCILE_BUDGET", "requests per run spent re-reading older history", "4",
         "reconcile_budget", 4, minimum=1, maximum=100_000,
     ),
+    Setting(
+        "ACUITY_CONFIRM_BUDGET", "requests per run spent confirming that records missing from an answer were deleted",
+        "100", "confirm_budget", 100, minimum=0, maximum=100_000,
+    ),
+    Setting(
+        "ACUITY_RETIRE_SHARE", "a run that would retire more than this percent of what a read covered retires none",
+        "50", "retire_share", 50, minimum=1, maximum=100,
+    ),
     # --- which account (Tenant) ---
     Setting("ACUITY_USER_ID", "the account's numeric user id (Acuity > Integrations > API)", "1234567", "user_id"),
     Setting("ACUITY_API_KEY", "the account's API key; never printed", "<the key>", "api_key", secret=True),
@@ -134,6 +142,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ACUITY_WAREHOUSE", "the pipeline's DuckDB file", "w/acuity.duckdb", default="warehouse/acuity.duckdb"),
     Setting("ACUITY_DLT_DIR", "dlt's working folders", ".dlt_pipelines", default=".dlt_pipelines"),
     Setting("ACUITY_DBT_TARGET_PATH", "dbt's artifacts (manifest, run results, docs)", "target", default="target"),
+    Setting("ACUITY_SEEDS_DIR", "the folder of seeds (your corrections), relative to the project", "my_seeds",
+            default="seeds"),
     Setting("ACUITY_TARGET", "warehouse kind: duckdb or postgres", "postgres", default="duckdb"),
     Setting("ACUITY_POSTGRES_URL", "the PostgreSQL server when ACUITY_TARGET=postgres", "postgresql://u:p@host:5432/db"),
     Setting("ACUITY_DUCKDB_MEMORY_LIMIT", "DuckDB's memory limit", "1GB", default="512MB"),
@@ -281,6 +291,8 @@ class SyncSettings:
     run_deadline_seconds: int = BY_KEY["run_deadline_seconds"].default
     reconcile_runs: int = BY_KEY["reconcile_runs"].default
     reconcile_budget: int = BY_KEY["reconcile_budget"].default
+    confirm_budget: int = BY_KEY["confirm_budget"].default
+    retire_share: int = BY_KEY["retire_share"].default
 
     def __post_init__(self) -> None:
         for name in INT_KEYS:

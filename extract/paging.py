@@ -61,6 +61,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from extract.errors import AcuityResponseError
+from extract.repair import as_int
 
 Fetch = Callable[[str, dict[str, Any]], Any]
 
@@ -96,6 +97,7 @@ def read_appointment_window(
     edge: list[Any] | None = None,
     expected: int | None = None,
     page_ceiling: int = DEFAULT_PAGE_CEILING,
+    prepare: Callable[[Any], Any] | None = None,
 ) -> Iterator[Any]:
     """Yield every appointment (canceled included) whose local date is in [first, last], each id once, whichever
     zone the server compares ``minDate``/``maxDate`` in: the request covers [first - 1, last + 1].
@@ -103,6 +105,9 @@ def read_appointment_window(
     See the module docstring for where every other element goes; pass ``duplicates``, ``edge`` and ``outside`` lists
     to receive them (without them those elements are only dropped, which a caller that loads data must not accept).
     ``expected``: how many rows the caller thinks the padded window holds (None: unknown, ask for the ceiling).
+    ``prepare``: applied to every element of every answer before anything else reads it (the caller's rewrite of
+    equivalent shapes to Acuity's canonical form: ``extract.repair.normalise_times``), so every date decision here
+    is made on the date that is loaded.
     """
     seen = _Yielded()
     reported: dict[str, set[Hashable]] = {"edge": set(), "outside": set()}
@@ -125,6 +130,8 @@ def read_appointment_window(
         rows = fetch("/appointments", params)
         if not isinstance(rows, list):
             raise AcuityResponseError(f"/appointments returned {type(rows).__name__}, expected a list")
+        if prepare is not None:
+            rows = [prepare(row) for row in rows]
         seen.next_answer(rows)
         in_response: set[Hashable] = set()
         copies: Counter[str] = Counter()
@@ -246,7 +253,8 @@ def _projected_rest(rows: list[Any], cursor: date, next_cursor: date, last: date
 
 
 def _identity(row: Any) -> Hashable | None:
-    """What makes two copies of a row the same appointment: its ``id`` (typed, so ``1`` and ``"1"`` differ).
+    """What makes two copies of a row the same appointment: its ``id``, typed (``1`` and ``1.0`` differ), except that
+    the text of an integer is that integer (``"7"`` is 7: the record checks load it as 7).
 
     None when there is nothing to go by: not an object, no id, or an id that is not a JSON scalar.
     """
@@ -255,6 +263,8 @@ def _identity(row: Any) -> Hashable | None:
     key = row.get("id")
     if key is None or isinstance(key, (dict, list)):
         return None
+    if type(key) is str and (number := as_int(key)) is not None:
+        return ("int", number)
     return (type(key).__name__, key)
 
 

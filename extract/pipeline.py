@@ -17,17 +17,22 @@ from pathlib import Path
 from typing import Any
 
 import dlt
+import pyarrow as pa
 from dlt.common.destination import Destination
 
 from extract import arrow
+from extract.absence import Budget
 from extract.client import AcuityClient
 from extract.config import SyncSettings, Tenant
+from extract.contract import order_statuses
 from extract.errors import AcuityAccountMismatchError, AcuityError, AcuityResponseError
+from extract.repair import Reference
 from extract.source import (
     ENDPOINTS,
     RESOURCES,
     AppointmentWindow,
     DateSpan,
+    Prior,
     ReconcileRead,
     SourceState,
     SyncCounts,
@@ -39,6 +44,8 @@ from extract.source import (
 RAW_DATASET = "raw_acuity"
 
 _STATUS_COLUMNS = ("clients", "appointments", "orders")  # the seed's *_status fields, plus orders
+_CONFIRMED = ("appointments", "orders", "clients")  # the resources whose reads may retire records
+_ABSENCE = ("absent", "found", "retired", "held")
 _STEPS = ("extract", "normalize", "load")
 
 # Every column is declared so the table has them all even when the first run ever recorded is a failure.
@@ -64,6 +71,10 @@ SYNC_RUN_COLUMNS: dict[str, Any] = {
     "reconcile_last": {"data_type": "date"},
     "reconcile_status": {"data_type": "text"},
     **{f"reconcile_{name}": {"data_type": "bigint"} for name in ("requests", "added", "changed", "retired")},
+    # records the warehouse held that a read did not return (extract/absence.py): found elsewhere or by id and
+    # loaded as they are now, retired once confirmed deleted, or held (kept as last seen) for the reason given
+    **{f"{resource}_{what}": {"data_type": "bigint"} for resource in _CONFIRMED for what in _ABSENCE},
+    "retirement_held": {"data_type": "text"},
 }
 
 
@@ -84,6 +95,7 @@ class SyncResult:
     cause: BaseException | None = field(default=None, repr=False)  # the exception behind ``error``, for the runner
     recovered: str | None = None  # what was done about a load an earlier, killed run left pending
     reconcile: ReconcileRead | None = None  # the slice of older history re-read, when there was one
+    held: str | None = None  # why records a read did not return were kept instead of retired (the run then fails)
 
     @property
     def fetched(self) -> Counter[str]:
@@ -149,6 +161,29 @@ def _current_versions(pipeline: dlt.Pipeline, tenant_id: str, span: DateSpan) ->
     return dict(rows or [])
 
 
+def read_prior(pipeline: dlt.Pipeline, tenant_id: str, window: AppointmentWindow) -> Prior:
+    """What the warehouse holds current where this run's reads may retire it (``extract.absence``): appointment ids
+    dated in the window and slice, order ids, client row hashes. Empty on a first sync (no tables yet)."""
+    queries = {
+        "appointments": f"select id from {{table}} where _dlt_valid_to is null and {window.scope_sql(tenant_id)}",
+        "orders": "select id from {table} where _dlt_valid_to is null and tenant_id = %s",
+        "clients": "select _dlt_id from {table} where _dlt_valid_to is null and tenant_id = %s",
+    }
+    found: dict[str, pa.Array] = {}
+    for table, query in queries.items():
+        try:
+            with pipeline.sql_client() as sql:
+                qualified = sql.make_qualified_table_name(table)
+                args = () if table == "appointments" else (tenant_id,)
+                with sql.execute_query(query.format(table=qualified), *args) as cursor:
+                    answer = cursor.arrow()
+        except Exception:  # no such table yet: nothing to retire
+            continue
+        if answer is not None and answer.num_rows:
+            found[table] = answer.column(0).combine_chunks().drop_null()
+    return Prior(**found)
+
+
 def reconcile_changes(before: dict[Any, str], after: dict[Any, str]) -> dict[str, int]:
     """What reconciling a slice changed: records added, changed (a new version) and retired (gone from Acuity)."""
     return {
@@ -205,8 +240,12 @@ def _load_began(package: Any) -> bool:
 
 def recorded_state(pipeline: dlt.Pipeline, tenant_id: str) -> SourceState:
     """The tenant's source state; in a warehouse written before accounts were recorded, the account its raw
-    ``account`` table holds (host unknown), so an old warehouse is protected too."""
+    ``account`` table holds (host unknown), so an old warehouse is protected too. A recorded id that is no account
+    id (an earlier version stored whatever ``/me`` said: ``{...}``, ``10001.0``, ``True``) counts as none recorded,
+    so the next correct run records the real one instead of being refused for good."""
     state = SourceState.of(pipeline.state.get("sources", {}))
+    if state.account_id is not None and not state.account_id.isdigit():
+        state = dataclasses.replace(state, account_id=None, api_host=None)
     if state.account_id is not None:
         return state
     try:
@@ -218,7 +257,8 @@ def recorded_state(pipeline: dlt.Pipeline, tenant_id: str) -> SourceState:
             )
     except Exception:  # no account table yet: a first sync
         return state
-    return dataclasses.replace(state, account_id=rows[0][0]) if rows and len(rows) == 1 else state
+    known = rows[0][0] if rows and len(rows) == 1 else None
+    return dataclasses.replace(state, account_id=known) if known is not None and known.isdigit() else state
 
 
 def check_account(state: SourceState, me: Any, tenant: Tenant, warehouse: str) -> None:
@@ -231,8 +271,11 @@ def check_account(state: SourceState, me: Any, tenant: Tenant, warehouse: str) -
         raise AcuityResponseError(f"GET /me answered {type(me).__name__} where the account object was expected")
     account_id, host = account_identity(me, tenant.base_url)
     if account_id is None:
+        shown = repr(me.get("id"))
+        shown = shown if len(shown) <= 40 else shown[:40] + "…"
         raise AcuityResponseError(
-            f"GET /me at {tenant.base_url} named no account id: cannot tell which account this is"
+            f"GET /me at {tenant.base_url} answered the account id {shown} where a positive integer was expected:"
+            " cannot tell which account this is, so nothing was written (check ACUITY_BASE_URL)"
         )
     if state.account_id is None or (state.account_id, state.api_host or host) == (account_id, host):
         return
@@ -279,12 +322,15 @@ def sync_tenant(
         state = recorded_state(pipeline, tenant.tenant_id)
         me = client.get(ENDPOINTS["account"])
         check_account(state, me, tenant, where)
+        # the zones of times sent without an offset (extract.repair.Reference) are known before any appointment
+        calendars = client.get(ENDPOINTS["calendars"])
+        reference = Reference.of(calendars, me)
         window = result.window = choose_window(state, settings)
         span = choose_reconcile_span(state, settings, window)
         if span is not None:
             before = _current_versions(pipeline, tenant.tenant_id, span)
             result.reconcile = read_reconcile_slice(
-                client, span, settings.page_size, settings.page_ceiling, settings.reconcile_budget
+                client, span, settings.page_size, settings.page_ceiling, settings.reconcile_budget, reference
             )
             reconcile_row.update(reconcile_first=span.first, reconcile_last=span.last)
             if result.reconcile is None:
@@ -306,10 +352,17 @@ def sync_tenant(
             me=me,
             page_ceiling=settings.page_ceiling,
             reconcile=result.reconcile,
+            calendars=calendars,
+            reference=reference,
+            prior=read_prior(pipeline, tenant.tenant_id, window),
+            budget=Budget(settings.confirm_budget),
+            retire_share=settings.retire_share,
+            statuses=order_statuses(),
         )
         info = pipeline.run(source, loader_file_format=loader_file_format)
         load_id = info.loads_ids[-1] if info.loads_ids else None
         result.status = "success"
+        result.held = "; ".join(a.reason for a in result.counts.absence.values() if a.reason) or None
         if window.reconcile is not None:
             reconcile_row.update(reconcile_changes(before, _current_versions(pipeline, tenant.tenant_id, span)))
     except AcuityAccountMismatchError as exc:  # the history belongs to another account: not even a run row is written
@@ -344,6 +397,8 @@ def sync_tenant(
         **{f"fetched_{name}": counts.fetched.get(name, 0) for name in RESOURCES},
         **_rejection_counts(counts),
         "appointments_edge_overlap": counts.edge.get("appointments", 0),
+        **_absence_counts(counts),
+        "retirement_held": result.held,
         **{f"{step}_seconds": result.seconds.get(step) for step in _STEPS},
         **reconcile_row,
     }
@@ -375,6 +430,18 @@ def _rejection_counts(counts: SyncCounts) -> dict[str, int]:
         "records_flagged": counts.set_aside(action="kept"),
         "records_deduplicated": counts.set_aside(action="deduplicated"),
     }
+
+
+def _absence_counts(counts: SyncCounts) -> dict[str, int]:
+    """What became of the records each read did not return (extract/absence.py): absent = found + retired + held."""
+    row = {}
+    for resource in _CONFIRMED:
+        outcome = counts.absence.get(resource)
+        row[f"{resource}_absent"] = outcome.absent if outcome else 0
+        row[f"{resource}_found"] = len(outcome.found) if outcome else 0
+        row[f"{resource}_retired"] = len(outcome.retired) if outcome else 0
+        row[f"{resource}_held"] = len(outcome.held) if outcome else 0
+    return row
 
 
 def _status_classes(statuses: Counter[str]) -> dict[str, int]:

@@ -10,20 +10,26 @@ documented); rows of those pad days are counted (``SyncCounts.edge``) and never 
 
 from __future__ import annotations
 
+import json
+from array import array
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
 import dlt
+import pyarrow as pa
 from dlt.sources import DltResource
 
 from extract import arrow
+from extract.absence import Absence, Budget, confirm, contains, hold_a_large_share, missing
 from extract.client import AcuityClient
 from extract.errors import AcuityResponseError
 from extract.paging import DEFAULT_PAGE_CEILING, read_all_orders, read_appointment_window
+from extract.repair import Reference, as_int, as_received, coerce_types, normalise_times
 from extract.validate import Issue, record_issues, rejected_row, surplus_keys
 
 
@@ -145,10 +151,15 @@ class SourceState:
 def account_identity(me: Any, base_url: str) -> tuple[str | None, str]:
     """The account id ``/me`` names and the API host it was read from: what a tenant's history belongs to.
 
-    The host has no port: the identity of an account does not change with the port a local emulator happens to use.
+    The id is a positive integer, or its text, written as digits; anything else (an object, ``10001.0``, ``true``)
+    is None, which the caller refuses before anything is written. The host has no port: the identity of an account
+    does not change with the port a local emulator happens to use.
     """
-    account_id = me.get("id") if isinstance(me, dict) else None
-    return (None if account_id is None else str(account_id)), (urlsplit(base_url).hostname or base_url)
+    value = me.get("id") if isinstance(me, dict) else None
+    account_id = as_int(value) if type(value) in (int, str) else None
+    return (str(account_id) if account_id is not None and account_id > 0 else None), (
+        urlsplit(base_url).hostname or base_url
+    )
 
 
 @dataclass
@@ -157,11 +168,14 @@ class SyncCounts:
 
     ``edge``: rows read on the pad day beside either end of a date span (appointments only, see ``extract.paging``),
     per resource. They are not in ``fetched``: neither loaded nor set aside, they belong to the neighbouring span.
+    ``absence``: per resource, the records the warehouse held that its read did not return, and what became of them
+    (``extract.absence``).
     """
 
     fetched: Counter[str] = field(default_factory=Counter)
     issues: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     edge: Counter[str] = field(default_factory=Counter)
+    absence: dict[str, Absence] = field(default_factory=dict)  # per resource: what its read did not return
 
     def set_aside(self, resource: str | None = None, action: str | None = None, reasons: tuple[str, ...] = ()) -> int:
         """How many issues match: all of them by default, else those of a resource, an action and/or reasons."""
@@ -170,6 +184,20 @@ class SyncCounts:
             for (where, what, why), n in self.issues.items()
             if resource in (None, where) and action in (None, what) and (not reasons or why in reasons)
         )
+
+
+def _no_ids() -> pa.Array:
+    return pa.array([], pa.int64())
+
+
+@dataclass(frozen=True)
+class Prior:
+    """What the warehouse held current before this sync, where this sync's reads may retire it: appointment ids
+    dated in its window and slice, order ids, and client records' row hashes (clients have no id)."""
+
+    appointments: pa.Array = field(default_factory=_no_ids)
+    orders: pa.Array = field(default_factory=_no_ids)
+    clients: pa.Array = field(default_factory=lambda: pa.array([], pa.string()))
 
 
 @dataclass(frozen=True)
@@ -223,9 +251,16 @@ class _OverBudget(Exception):
 
 
 def read_reconcile_slice(
-    client: AcuityClient, span: DateSpan, page_size: int, page_ceiling: int, budget: int
+    client: AcuityClient,
+    span: DateSpan,
+    page_size: int,
+    page_ceiling: int,
+    budget: int,
+    reference: Reference | None = None,
 ) -> ReconcileRead | None:
-    """The slice's appointments, or None when reading it completely would take more than ``budget`` requests."""
+    """The slice's appointments, or None when reading it completely would take more than ``budget`` requests.
+
+    ``reference``: the zones its times are normalised in (``extract.repair.normalise_times``), as the window's are."""
     read = ReconcileRead(span)
 
     def fetch(endpoint: str, params: dict[str, Any]) -> Any:
@@ -245,6 +280,7 @@ def read_reconcile_slice(
                 read.outside,
                 edge=read.edge,
                 page_ceiling=page_ceiling,
+                prepare=partial(normalise_times, reference=reference or Reference()),
             )
         )
     except _OverBudget:
@@ -271,42 +307,91 @@ def _stamped(rows: list[dict[str, Any]], tenant_id: str) -> list[dict[str, Any]]
 class _Screen:
     """Splits one resource's records into loadable rows and ``rejected_records`` rows, counting both by reason.
 
-    The conservation law holds per record handed to ``keep``: it is loaded (True), or quarantined (False) with
-    exactly one ``skipped`` row; a loaded record may also carry ``kept`` rows, one per flagged field. So a
-    resource's fetched count = its loaded records + its ``<resource>_skipped_*`` counts. Never raises on a record.
-    A flagged record loads without the keys dlt would put in a column already taken (``surplus_keys``); its
-    ``rejected_records`` rows hold it as received.
+    The conservation law holds per record handed to ``accept``: it is loaded (the row to load is returned), or
+    quarantined (None) with exactly one ``skipped`` row; a loaded record may also carry ``kept`` rows, one per flagged
+    field. So a resource's fetched count = its loaded records + its ``<resource>_skipped_*`` counts. Never raises on a
+    record. Equivalent shapes load in Acuity's canonical form (``extract.repair``); a flagged record loads without
+    the keys dlt would put in a column already taken (``surplus_keys``). Its ``rejected_records`` rows hold it as
+    received.
     """
 
-    def __init__(self, resource: str, tenant_id: str, run_id: str, counts: SyncCounts) -> None:
+    def __init__(
+        self, resource: str, tenant_id: str, run_id: str, counts: SyncCounts, statuses: frozenset[str] | None = None
+    ) -> None:
         self.resource, self.tenant_id, self.run_id, self.counts = resource, tenant_id, run_id, counts
+        self.statuses = statuses
         self.rejected: list[dict[str, Any]] = []
 
-    def keep(self, row: Any) -> bool:
-        issues = record_issues(self.resource, row)
+    def accept(self, row: Any) -> dict[str, Any] | None:
+        """The row to load for ``row`` (maybe rewritten to the canonical form), or None when it is quarantined."""
+        if isinstance(row, dict):
+            row = coerce_types(self.resource, row)
+        issues = [Issue(flag, "kept") for flag in getattr(row, "flags", ())]
+        issues += record_issues(self.resource, row, self.statuses)
         if not issues:
-            return True
-        for issue in issues:
+            return row
+        skipping = next((issue for issue in issues if issue.skips), None)
+        for issue in [skipping] if skipping is not None else issues:  # a quarantined record gets one reason
             self.reject(row, issue)
-        if issues[0].skips:  # record_issues gives one skipping issue, or only kept ones
-            return False
+        if skipping is not None:
+            return None
         for key in surplus_keys(self.resource, row):  # after reject(): the payload keeps them
             del row[key]
-        return True
+        return row
 
-    def kept(self, rows: list[Any]) -> list[dict[str, Any]]:
+    def accepted(self, rows: list[Any]) -> list[dict[str, Any]]:
         """The records of one answer that load (flagged ones included), in order."""
-        return [row for row in rows if self.keep(row)]
+        return [loaded for row in rows if (loaded := self.accept(row)) is not None]
+
+    def unique(self, rows: list[Any], key: Callable[[Any], Hashable | None], reason: str) -> list[Any]:
+        """The answer without repeated records (the first copy stays), each repeat listed as ``deduplicated`` for
+        ``reason``: ``key`` is what makes two records one (an id; for clients, which have none, their content)."""
+        seen: set[Hashable] = set()
+        kept = []
+        for row in rows:
+            identity = key(row)
+            if identity is not None and identity in seen:
+                self.reject(row, Issue(reason, "deduplicated"))
+                continue
+            if identity is not None:
+                seen.add(identity)
+            kept.append(row)
+        return kept
 
     def reject(self, row: Any, issue: Issue) -> None:
         self.counts.issues[self.resource, issue.action, issue.reason] += 1
-        self.rejected.append(rejected_row(self.tenant_id, self.run_id, self.resource, row, issue))
+        self.rejected.append(rejected_row(self.tenant_id, self.run_id, self.resource, as_received(row), issue))
 
     def drain(self) -> Iterator[Any]:
         """The rejected rows so far, routed to their own append-only table."""
         if self.rejected:
             yield dlt.mark.with_hints(self.rejected, REJECTED_HINTS, create_table_variant=True)
             self.rejected = []
+
+
+_DUPLICATE_ID = "duplicate_id_in_response"
+
+
+def _record_id(row: Any) -> int | None:
+    return as_int(row.get("id")) if isinstance(row, dict) else None
+
+
+def _content(row: Any) -> Hashable | None:
+    """A client record's identity: Acuity gives clients no id, so two copies alike in every key are one record."""
+    return json.dumps(row, sort_keys=True, default=str) if isinstance(row, dict) else None
+
+
+def _within(row: Any, spans: list[DateSpan]) -> bool:
+    """Whether an appointment is dated in one of the spans (undated ones count as inside, as paging places them)."""
+    day = str(row.get("datetime") or "")[:10] if isinstance(row, dict) else ""
+    if len(day) != 10 or day[4] != "-":
+        return True
+    return any(span.first.isoformat() <= day <= span.last.isoformat() for span in spans)
+
+
+def _held_scope(scope: str, held: list[Any]) -> str:
+    """The scd2 scope that retires nothing ``held``: their ids are integers (from the warehouse), safe to inline."""
+    return scope if not held else f"{scope} and id not in ({', '.join(str(int(key)) for key in held)})"
 
 
 @dlt.source(name="acuity", max_table_nesting=0)
@@ -320,42 +405,74 @@ def acuity_source(
     me: dict[str, Any] | None = None,
     page_ceiling: int = DEFAULT_PAGE_CEILING,
     reconcile: ReconcileRead | None = None,
+    calendars: list[Any] | None = None,
+    reference: Reference | None = None,
+    prior: Prior | None = None,
+    budget: Budget | None = None,
+    retire_share: int = 50,
+    statuses: frozenset[str] | None = None,
 ) -> list[DltResource]:
     """Clients, appointments, orders, appointment types, calendars and the account of one Acuity tenant.
 
     ``counts`` (optional) receives the rows read per resource and the records set aside, for the run row; ``run_id``
-    tags the rows of ``rejected_records``; ``me`` is the ``/me`` answer when the caller already read it (to check
-    which account the credentials reach before anything loads). ``page_size`` is the smallest ``max`` asked and
-    ``page_ceiling`` the largest (``extract.paging``). ``reconcile``: the slice of older history read for this run,
-    loaded with the live window under the same scd2 scope (``window.reconcile`` must name its span).
+    tags the rows of ``rejected_records``; ``me`` and ``calendars`` are the ``/me`` and ``/calendars`` answers when
+    the caller already read them (to check which account the credentials reach before anything loads);
+    ``reference`` the zones times are normalised in (``extract.repair``; default: from those two answers). ``page_size`` is the smallest ``max`` asked and ``page_ceiling`` the
+    largest (``extract.paging``). ``reconcile``: the slice of older history read for this run, loaded with the live
+    window under the same scd2 scope (``window.reconcile`` must name its span). ``prior``: what the warehouse held
+    current before this run where it may retire it; a record of it a read does not return is retired only once
+    confirmed, within ``budget`` requests and ``retire_share`` percent (``extract.absence``). ``statuses``: the order
+    statuses seeds/order_statuses.csv lists (an order in another loads, flagged).
     """
     schema = dlt.current.source_schema()
     schema.remove_type_detection("iso_timestamp")  # keep Acuity's strings; staging parses them
     counts = counts if counts is not None else SyncCounts()
+    prior = prior if prior is not None else Prior()
+    budget = budget if budget is not None else Budget(0)
     tenant_scope = _scd2(_tenant_sql(tenant_id))
+    reference = reference if reference is not None else Reference.of(calendars, me)
 
     def loadable(name: str, rows: list[dict[str, Any]], declared: dict[str, Any]) -> Any:
         """Screened, stamped rows as dlt loads them fastest: Arrow when it holds them exactly (extract.arrow)."""
         return arrow.fast(rows, {**declared, **dlt.current.source_schema().tables.get(name, {}).get("columns", {})})
 
-    def whole_list(name: str, declared: dict[str, Any] | None = None) -> Iterator[Any]:
-        """An endpoint without paging, read whole; each record loads, loads flagged, or is quarantined.
-
-        ``declared``: the resource's column hints, when its answers are large enough for the Arrow path."""
+    def answer(name: str, given: Any = None) -> list[Any]:
         endpoint = ENDPOINTS[name]
-        rows = client.get(endpoint, PARAMS.get(name))
+        rows = given if given is not None else client.get(endpoint, PARAMS.get(name))
         if not isinstance(rows, list):  # AcuityClient guarantees a list; say so in one line if anything else did not
             raise AcuityResponseError(f"GET {endpoint} answered {type(rows).__name__} where a list was expected")
-        counts.fetched[name] += len(rows)
+        return rows
+
+    def whole_list(name: str, given: list[Any] | None = None) -> Iterator[Any]:
+        """An endpoint without paging, read whole; each record loads, loads flagged, or is quarantined, once per id."""
         screen = _Screen(name, tenant_id, run_id, counts)
-        kept = _stamped(screen.kept(rows), tenant_id)
-        yield kept if declared is None else loadable(name, kept, declared)
+        rows = screen.unique(answer(name, given), _record_id, _DUPLICATE_ID)
+        counts.fetched[name] += len(rows)
+        yield _stamped(screen.accepted(rows), tenant_id)
         yield from screen.drain()
 
+    def retire_only_confirmed(name: str, scope: str, outcome: Absence) -> Iterator[Any]:
+        """Record what became of the records the read did not return, and keep the held ones current."""
+        counts.absence[name] = outcome
+        if outcome.held:
+            held_scope = "1 = 0" if name == "clients" else _held_scope(scope, outcome.held)
+            yield dlt.mark.with_hints([], dlt.mark.make_hints(write_disposition=_scd2(held_scope)))
+
     @dlt.resource(name="clients", write_disposition=tenant_scope, columns=CLIENT_COLUMNS)
-    def clients() -> Iterator[list[dict[str, Any]]]:
-        """All clients: ``/clients`` has no paging and returns every client in one answer."""
-        yield from whole_list("clients", CLIENT_COLUMNS)
+    def clients() -> Iterator[Any]:
+        """All clients: ``/clients`` has no paging and returns every client in one answer. Clients have no id: a
+        record that changed or vanished is retired by its content's hash, unless that would retire a large share."""
+        screen = _Screen("clients", tenant_id, run_id, counts)
+        rows = screen.unique(answer("clients"), _content, "duplicate_record_in_response")
+        counts.fetched["clients"] += len(rows)
+        kept = _stamped(screen.accepted(rows), tenant_id)
+        absent = missing(prior.clients, (arrow.row_hash(row) for row in kept))
+        outcome = hold_a_large_share(
+            Absence(absent=len(absent), retired=absent), "client records", len(prior.clients), retire_share
+        )
+        yield from retire_only_confirmed("clients", _tenant_sql(tenant_id), outcome)
+        yield loadable("clients", kept, CLIENT_COLUMNS)
+        yield from screen.drain()
 
     @dlt.resource(
         name="appointments",
@@ -366,15 +483,28 @@ def acuity_source(
         """Every appointment in the window, canceled ones included (``showall``), read until complete.
 
         Each row the server sent is loaded, set aside (``rejected_records``), or, when dated on a pad day beside the
-        window or the slice, only counted (``counts.edge``): see ``extract.paging``'s conservation contract.
+        window or the slice, only counted (``counts.edge``): see ``extract.paging``'s conservation contract. An
+        appointment the warehouse held in the window or slice that no read returned there is confirmed by id before
+        it is retired (``extract.absence``).
         """
         screen = _Screen("appointments", tenant_id, run_id, counts)
         duplicates: list[Any] = []
         outside: list[Any] = []
         edge: list[Any] = []
         batch: list[dict[str, Any]] = []
+        returned = array("q")  # ids the reads returned in their dates: 8 bytes each, a 1M account's window fits
         state = dlt.current.source_state()  # only the extract-time state is persisted with the load
         expected = state.get(_APPOINTMENTS_LAST_COUNT)  # sizes the first `max`: one request is the usual case
+
+        prepare = partial(normalise_times, reference=reference)
+
+        def take(row: Any) -> None:
+            if (key := _record_id(row)) is not None:
+                returned.append(key)
+            if (loaded := screen.accept(row)) is not None:
+                loaded["tenant_id"] = tenant_id
+                batch.append(loaded)
+
         read = 0
         for row in read_appointment_window(
             client.get,
@@ -386,32 +516,56 @@ def acuity_source(
             edge=edge,
             expected=expected,
             page_ceiling=page_ceiling,
+            prepare=prepare,
         ):
             read += 1
             counts.fetched["appointments"] += 1
-            if screen.keep(row):
-                row["tenant_id"] = tenant_id
-                batch.append(row)
+            take(row)
             if len(batch) >= BATCH:
                 yield loadable("appointments", batch, APPOINTMENT_COLUMNS)
                 batch = []
-        yield loadable("appointments", batch, APPOINTMENT_COLUMNS)
         state[_APPOINTMENTS_LAST_COUNT] = read + len(edge)  # what the next run's (padded) window answer will hold
+        spans = [DateSpan(window.first, window.last)]
         if reconcile is not None:  # the slice of older history, screened like the live window
             counts.fetched["appointments"] += len(reconcile.rows)
-            kept = _stamped([row for row in reconcile.rows if screen.keep(row)], tenant_id)
-            yield loadable("appointments", kept, APPOINTMENT_COLUMNS)
+            for row in reconcile.rows:
+                take(row)
             duplicates.extend(reconcile.duplicates)
             outside.extend(reconcile.outside)
             edge.extend(reconcile.edge)
+            spans.append(reconcile.span)
             state[_RECONCILE_NEXT] = (reconcile.span.last + timedelta(days=1)).isoformat()
+        # dated beside the spans but held in them: moved out since the last run, so loaded as they are now
+        beside = edge + outside
+        moved_here = contains(prior.appointments, (_record_id(row) for row in beside))
+        moved = [row for row, here in zip(beside, moved_here, strict=True) if here]
+        edge = [row for row, here in zip(edge, moved_here[: len(edge)], strict=True) if not here]
+        outside = [row for row, here in zip(outside, moved_here[len(edge) :], strict=True) if not here]
+        returned.extend(key for row in moved if (key := _record_id(row)) is not None)
+        absent = missing(prior.appointments, returned)
+        what = "appointments dated " + " and ".join(f"{span.first} … {span.last}" for span in spans)
+        outcome = confirm(
+            what, absent, len(prior.appointments), budget, retire_share,
+            lambda key: prepare(client.get(f"/appointments/{key}")),
+        )  # fmt: skip
+        read_by_id = {id(row) for row in outcome.found}
+        outcome.found = moved + outcome.found
+        outcome.absent += len(moved)
+        for row in outcome.found:
+            if id(row) in read_by_id and _within(row, spans):  # dated where the reads looked: counted with them
+                counts.fetched["appointments"] += 1
+            if (loaded := screen.accept(row)) is not None:
+                loaded["tenant_id"] = tenant_id
+                batch.append(loaded)
+        yield loadable("appointments", batch, APPOINTMENT_COLUMNS)
+        yield from retire_only_confirmed("appointments", window.scope_sql(tenant_id), outcome)
         # dated on a pad day: another span's to load (or to retire), and expected every run, so no rejected_records row
         counts.edge["appointments"] += len(edge)
         for row in duplicates:
-            screen.reject(row, Issue("duplicate_id_in_response", "deduplicated"))
+            screen.reject(row, Issue(_DUPLICATE_ID, "deduplicated"))
         counts.fetched["appointments"] += len(outside)  # sent, so counted: fetched = loaded + set aside
         for row in outside:  # dated outside the window this run asked for: never silently dropped
-            if screen.keep(row):  # a broken record keeps its own reason (e.g. a start in year 1); others this one
+            if screen.accept(row) is not None:  # a broken record keeps its own reason (e.g. a start in year 1)
                 screen.reject(row, Issue("outside_requested_window", "skipped"))
         yield from screen.drain()
         previous = state.get(_BACKFILLED_FROM)
@@ -419,15 +573,23 @@ def acuity_source(
 
     @dlt.resource(name="orders", write_disposition=tenant_scope, columns=ORDER_COLUMNS)
     def orders() -> Iterator[Any]:
-        """All orders; the first ``max`` tried is sized from the last run's count so one request usually does."""
+        """All orders; the first ``max`` tried is sized from the last run's count so one request usually does. An
+        order the warehouse holds that the answer lacks is confirmed by id before it is retired."""
         state = dlt.current.source_state()
         expected = state.get(_ORDERS_LAST_COUNT)
         rows = read_all_orders(client.get, page_size, expected=expected, page_ceiling=page_ceiling)
         state[_ORDERS_LAST_COUNT] = len(rows)
+        screen = _Screen("orders", tenant_id, run_id, counts, statuses)
+        rows = screen.unique(rows, _record_id, _DUPLICATE_ID)
+        absent = missing(prior.orders, (key for row in rows if (key := _record_id(row)) is not None))
+        outcome = confirm(
+            "orders", absent, len(prior.orders), budget, retire_share, lambda key: client.get(f"/orders/{key}")
+        )
+        rows += outcome.found
         counts.fetched["orders"] += len(rows)
-        screen = _Screen("orders", tenant_id, run_id, counts)
-        kept = _stamped([row for row in rows if screen.keep(row)], tenant_id)
+        kept = _stamped(screen.accepted(rows), tenant_id)
         yield loadable("orders", kept, ORDER_COLUMNS)
+        yield from retire_only_confirmed("orders", _tenant_sql(tenant_id), outcome)
         yield from screen.drain()
 
     @dlt.resource(name="appointment_types", write_disposition=tenant_scope, columns=APPOINTMENT_TYPE_COLUMNS)
@@ -435,8 +597,8 @@ def acuity_source(
         yield from whole_list("appointment_types")
 
     @dlt.resource(name="calendars", write_disposition=tenant_scope, columns=CALENDAR_COLUMNS)
-    def calendars() -> Iterator[list[dict[str, Any]]]:
-        yield from whole_list("calendars")
+    def calendars_resource() -> Iterator[list[dict[str, Any]]]:
+        yield from whole_list("calendars", calendars)
 
     @dlt.resource(name="account", write_disposition=tenant_scope, columns=ACCOUNT_COLUMNS)
     def account() -> Iterator[dict[str, Any]]:
@@ -446,6 +608,6 @@ def acuity_source(
         account_id, host = account_identity(answer, client.base_url)
         dlt.current.source_state()[_ACCOUNT] = {"id": account_id, "host": host}
         counts.fetched["account"] += 1
-        yield _stamped([answer], tenant_id)
+        yield _stamped([coerce_types("account", answer)], tenant_id)
 
-    return [account(), calendars(), appointment_types(), clients(), appointments(), orders()]
+    return [account(), calendars_resource(), appointment_types(), clients(), appointments(), orders()]

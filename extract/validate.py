@@ -40,57 +40,20 @@ import orjson
 from dlt.common.normalizers.json.relational import DataItemNormalizer
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 
+from extract.contract import FIELDS, PLAUSIBLE_YEARS, REQUIRED
+from extract.repair import parse_time
+
 _MONEY = re.compile(r"^(-?\d+)(\.\d+)?$")
 _ORDER_TIME = re.compile(r"^ *(\d{4})-\d{2}-\d{2} \d{2}:\d{2} *$")
 # decimal(14, 2) holds |value| <= 999,999,999,999.99; a value that rounds past it would not cast
 MONEY_LIMIT = Decimal("999999999999.995")
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-# Acuity went live in 2006 and books at most a few years ahead: a start outside these years is a broken record,
-# and inside them every UTC conversion (offsets of -12..+14 h) stays within what datetime can represent.
-PLAUSIBLE_YEARS = range(1900, 2200)
 RECORD_ID_CHARS = 100  # a record id longer than this is shown cut: it is a broken id, and the payload has it whole
+# A nested id (forms[].id, forms[].values[].fieldID, labels[].id) as the models read it: the text of a JSON integer
+# that fits a bigint (staging's try-cast uses the same pattern), so an element flagged here is exactly one staging
+# leaves out of the bridge tables.
+NESTED_ID = re.compile(r"-?\d{1,18}")
 
-# What each field must be, per resource (Acuity's field names). Kinds: id (required int), int, bool, money, text,
-# start (the appointment's required start), datetime (optional ISO timestamp with offset), zone, order_time.
-_PERSON = {name: "text" for name in ("firstName", "lastName", "email", "phone", "notes")}
-FIELDS: dict[str, dict[str, str]] = {
-    "appointments": {
-        "id": "id",
-        "datetime": "start",
-        "datetimeCreated": "datetime",
-        **_PERSON,
-        "appointmentTypeID": "int",
-        "calendarID": "int",
-        "subCalendarID": "int",
-        "canceled": "bool",
-        "noShow": "bool",
-        "price": "money",
-        "priceSold": "money",
-        "amountPaid": "money",
-        "calendarTimezone": "zone",
-        **{name: "text" for name in ("paid", "type", "category", "duration", "calendar", "timezone", "location")},
-    },
-    "orders": {
-        "id": "id",
-        **_PERSON,
-        "total": "money",
-        "time": "order_time",
-        "status": "text",
-        "title": "text",
-    },
-    "clients": dict(_PERSON),
-    "appointment_types": {
-        "id": "id",
-        "name": "text",
-        "category": "text",
-        "duration": "int",
-        "classSize": "int",
-        "price": "money",
-        "active": "bool",
-    },
-    "calendars": {"id": "id", "name": "text", "timezone": "zone", "location": "text", "email": "text"},
-    "account": {"id": "id", "name": "text", "email": "text", "timezone": "zone", "currency": "text"},
-}
 MONEY_FIELDS = {resource: tuple(n for n, k in fields.items() if k == "money") for resource, fields in FIELDS.items()}
 # Columns a record may not bring: dlt's own (its prefix: the row hash ``_dlt_id`` scd2 compares versions by, the
 # validity range, the load id) and the tenant stamp ``extract.source`` puts on every row.
@@ -142,11 +105,18 @@ def start_instant(value: Any) -> datetime | None:
 
 
 def start_time_issue(row: dict[str, Any]) -> Issue | None:
+    """Why an appointment has no usable start (it is then quarantined), or None.
+
+    ``extract.repair.normalise_times`` has already rewritten every time it could place; what is left here is missing,
+    not a time, outside PLAUSIBLE_YEARS, or without an offset where no zone (calendar's or account's) was known.
+    """
     value = row.get("datetime")
     if value is None or value == "":
         return Issue("missing_datetime", "skipped")
     if parse_start(value) is not None:
         return None
+    if parse_time(value, "UTC") is not None:  # a time of day in range, only its offset missing
+        return Issue("datetime_without_offset", "skipped")
     try:
         year = datetime.fromisoformat(value).year if isinstance(value, str) else None
     except ValueError:
@@ -156,10 +126,11 @@ def start_time_issue(row: dict[str, Any]) -> Issue | None:
     return Issue("invalid_datetime", "skipped")
 
 
-def record_issues(resource: str, row: Any) -> list[Issue]:
+def record_issues(resource: str, row: Any, statuses: frozenset[str] | None = None) -> list[Issue]:
     """What is wrong with one record: one ``skipped`` issue when it cannot load, else its ``kept`` flags.
 
-    Runs for every record of every sync (~5 µs for an appointment), so the common case is a few type checks and one
+    ``statuses``: the order statuses seeds/order_statuses.csv lists (trimmed, lower-cased); None checks none. Runs
+    for every record of every sync (~5 µs for an appointment), so the common case is a few type checks and one
     lookup of the record's key set.
     """
     if not isinstance(row, dict):
@@ -182,6 +153,18 @@ def record_issues(resource: str, row: Any) -> list[Issue]:
         if value is not None and (reason := check(value)) is not None:
             # one time zone field per resource: its reason needs no field name (and keeps its historical name)
             issues.append(Issue(reason if reason == "unknown_timezone" else f"{reason}_{name}", "kept"))
+    for name in spec.required:
+        value = get(name)
+        if value is None or value == "":
+            issues.append(Issue(f"missing_{name}", "kept"))
+    for name in spec.statuses:
+        value = get(name)
+        if statuses is not None and type(value) is str and value.strip().lower() not in statuses and value.strip():
+            issues.append(Issue(f"unknown_{name}", "kept"))
+    for name, check_nested in spec.nested:
+        value = get(name)
+        if value is not None:
+            issues.extend(Issue(reason, "kept") for reason in check_nested(name, value))
     if (keys := spec.keys(row)).issues:
         issues.extend(keys.issues)
     return issues
@@ -248,7 +231,7 @@ def _id_issue(value: Any) -> Issue | None:
 # A value of another type than these lands elsewhere than its declared column: dlt puts a non-boolean `canceled`
 # or a non-integer id in a variant column (`canceled__v_text`) that staging reads only where it says so, and
 # stores a non-finite number in a text column as NULL. int64 range is guaranteed by _unloadable.
-_TYPED = {"text": str, "int": int, "bool": bool}
+_TYPED = {"text": str, "code": str, "status": str, "int": int, "bool": bool}
 _TYPE_REASONS: dict[type, str] = {str: "invalid_text", int: "invalid_int", bool: "invalid_bool"}
 
 
@@ -287,6 +270,54 @@ def _order_time(value: Any) -> str | None:
     return None if int(match.group(1)) in PLAUSIBLE_YEARS else "invalid_datetime"
 
 
+def _nested_id(value: Any) -> bool:
+    """Whether staging reads ``value`` as a nested id (``NESTED_ID``; a JSON integer, or its text)."""
+    if type(value) is int:
+        return NESTED_ID.fullmatch(str(value)) is not None
+    return type(value) is str and NESTED_ID.fullmatch(value) is not None
+
+
+def _elements(value: Any) -> list[Any] | None:
+    return value if isinstance(value, list) else None
+
+
+def _forms(name: str, value: Any) -> list[str]:
+    """``forms[]{id, values[]{fieldID}}``: each form and field needs an id (else staging leaves it out of
+    appointment_form_answers: flagged ``invalid_forms``) and each (form, field) one answer (``duplicate_form_field``:
+    the first is kept)."""
+    forms = _elements(value)
+    if forms is None:
+        return [f"invalid_{name}"]
+    invalid, seen, duplicate = False, set(), False
+    for form in forms:
+        fields = _elements(form.get("values")) if isinstance(form, dict) else None
+        if fields is None or not _nested_id(form.get("id")):
+            invalid = True
+            continue
+        for answer in fields:
+            if not isinstance(answer, dict) or not _nested_id(answer.get("fieldID")):
+                invalid = True
+                continue
+            key = (int(form["id"]), int(answer["fieldID"]))
+            duplicate = duplicate or key in seen
+            seen.add(key)
+    return [f"invalid_{name}"] * invalid + ["duplicate_form_field"] * duplicate
+
+
+def _labels(name: str, value: Any) -> list[str]:
+    """``labels[]{id, name, color}``: each label needs an id (``invalid_labels``), once (``duplicate_label``)."""
+    labels = _elements(value)
+    if labels is None:
+        return [f"invalid_{name}"]
+    ids = [label.get("id") for label in labels if isinstance(label, dict) and _nested_id(label.get("id"))]
+    invalid = len(ids) < len(labels)
+    duplicate = len({int(key) for key in ids}) < len(ids)
+    return [f"invalid_{name}"] * invalid + ["duplicate_label"] * duplicate
+
+
+_NESTED: dict[str, Callable[[str, Any], list[str]]] = {"forms": _forms, "labels": _labels}
+
+
 _CHECKS: dict[str, Callable[[Any], str | None]] = {
     "money": _money,
     "datetime": _datetime,
@@ -302,6 +333,9 @@ class _Spec:
     has_start: bool
     typed: tuple[tuple[str, type], ...]
     checked: tuple[tuple[str, Callable[[Any], str | None]], ...]
+    required: tuple[str, ...]
+    statuses: tuple[str, ...]
+    nested: tuple[tuple[str, Callable[[str, Any], list[str]]], ...]
     key_sets: dict[tuple[Any, ...], _Keys] = field(default_factory=dict, compare=False)
 
     def keys(self, row: dict[str, Any]) -> _Keys:
@@ -325,6 +359,9 @@ def _spec(resource: str) -> _Spec:
         has_start=fields.get("datetime") == "start",
         typed=tuple((name, _TYPED[kind]) for name, kind in fields.items() if kind in _TYPED),
         checked=tuple((name, _CHECKS[kind]) for name, kind in fields.items() if kind in _CHECKS),
+        required=REQUIRED.get(resource, ()),
+        statuses=tuple(name for name, kind in fields.items() if kind == "status"),
+        nested=tuple((name, _NESTED[kind]) for name, kind in fields.items() if kind in _NESTED),
     )
 
 

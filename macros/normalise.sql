@@ -5,19 +5,29 @@
     nullif(lower(trim({{ expr }})), '')
 {%- endmacro %}
 
-{#- Phone: digits in international form without '+'. A value written with '+' already carries its country code;
-    a leading 00 is the international prefix and is dropped; a bare 10-digit number is national and gets the tenant's
-    country code (`country_code`, an SQL expression: the tenant's row of seeds/tenant_settings.csv) or else
-    var('default_phone_country_code'); anything else is kept as its digits. Empty means none. -#}
+{#- Phone: digits in international form without '+'. Letters are read as on a phone keypad (1-800-FLOWERS is
+    18003569377, so a vanity number never merges with another one); a value without any digit ("none", "n/a") or with
+    fewer than 7 is none. A value written with '+' already carries its country code; a leading 00 is the
+    international prefix and is dropped; a bare 10-digit number is national and gets the tenant's country code
+    (`country_code`, an SQL expression: the tenant's row of seeds/tenant_settings.csv) or else
+    var('default_phone_country_code'); anything else is kept as its digits. -#}
 {% macro normalise_phone(expr, country_code=none) -%}
+    {%- set digits = digits_only(keypad_digits(expr)) -%}
     case
-        when {{ digits_only(expr) }} = '' then null
-        when trim({{ expr }}) like '+%' then {{ digits_only(expr) }}
-        when {{ digits_only(expr) }} like '00%' then substr({{ digits_only(expr) }}, 3)
-        when {{ dbt.length(digits_only(expr)) }} = 10
-            then {{ phone_country_code(country_code) }} || {{ digits_only(expr) }}
-        else {{ digits_only(expr) }}
+        when not {{ regex_matches(expr, '.*[0-9].*') }} then null
+        when {{ dbt.length(digits) }} < 7 then null
+        when trim({{ expr }}) like '+%' then {{ digits }}
+        when {{ digits }} like '00%' then substr({{ digits }}, 3)
+        when {{ dbt.length(digits) }} = 10
+            then {{ phone_country_code(country_code) }} || {{ digits }}
+        else {{ digits }}
     end
+{%- endmacro %}
+
+{#- ASCII letters as on a phone keypad (ABC 2, DEF 3, ..., WXYZ 9), every other character kept. -#}
+{% macro keypad_digits(expr) -%}
+    translate({{ expr }}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz',
+        '2223334445556667777888999922233344455566677778889999')
 {%- endmacro %}
 
 {% macro phone_country_code(country_code=none) -%}

@@ -25,6 +25,7 @@ from sandbox.design import assemble, local_slot, midnight_utc, pick_calendar
 from sandbox.matching import RULES, normalise_email, person_index
 from sandbox.readings import Readings
 from sandbox.records import Appointment, Client, Order
+from sandbox.shapes import Shapes
 from sandbox.sources import AppointmentSource, ClientSource, OrderSource
 
 _CALENDARS = {c.id: c for c in CALENDARS}
@@ -87,9 +88,11 @@ class Account:
         orders: OrderSource,
         exhaustive: bool,
         readings: Readings | None = None,
+        shapes: Shapes | None = None,
     ) -> None:
         self.scenario = scenario
         self.readings = readings or Readings()
+        self.shapes = shapes or Shapes()
         # Bumped by every change, so a server can keep rendered answers until the account changes (see server.py).
         self.version = 0
         self.seed = seed
@@ -114,11 +117,15 @@ class Account:
         return render.me(user_id, self.profile)
 
     def calendars(self) -> list[dict[str, Any]]:
-        return [render.calendar(c) for c in CALENDARS]
+        return [self.shapes.calendar(render.calendar(c)) for c in CALENDARS]
 
     def appointment_types(self, include_deleted: bool = False) -> list[dict[str, Any]]:
         """Active types; retired ones (`active: false`, still on old appointments) only with includeDeleted."""
-        return [render.appointment_type(t, self.profile) for t in APPOINTMENT_TYPES if t.active or include_deleted]
+        return [
+            self.shapes.appointment_type(render.appointment_type(t, self.profile))
+            for t in APPOINTMENT_TYPES
+            if t.active or include_deleted
+        ]
 
     def appointments(self, query: AppointmentQuery) -> list[dict[str, Any]]:
         low = midnight_utc(query.min_date) - _PAD if query.min_date else None
@@ -132,6 +139,14 @@ class Account:
     def appointment(self, appointment_id: int) -> dict[str, Any] | None:
         appt = self._current(appointment_id)
         return None if appt is None else self._render(appt)
+
+    def order(self, order_id: int) -> dict[str, Any] | None:
+        """GET /orders/:id: the order as /orders lists it, or None (404) when there is no such order."""
+        zone = self.profile.timezone if self.readings.order_time_zone == "account" else "UTC"
+        try:
+            return render.order(self._order(order_id), zone)
+        except KeyError:
+            return None
 
     def payments(self, appointment_id: int) -> list[dict[str, Any]] | None:
         appt = self._current(appointment_id)
@@ -449,7 +464,8 @@ class Account:
 
     # ---- helpers -----------------------------------------------------------------------------------------
     def _render(self, appt: Appointment, with_forms: bool = True) -> dict[str, Any]:
-        return render.appointment(appt, _CALENDARS[appt.calendar_id], _TYPES[appt.type_id], self.profile, with_forms)
+        row = render.appointment(appt, _CALENDARS[appt.calendar_id], _TYPES[appt.type_id], self.profile, with_forms)
+        return self.shapes.appointment(row)
 
     def _current(self, appointment_id: int) -> Appointment | None:
         if appointment_id in self._deleted:

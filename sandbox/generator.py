@@ -36,6 +36,7 @@ from sandbox.large import LargeAppointments, LargeClients, LargeOrders
 from sandbox.matching import person_index
 from sandbox.readings import Readings
 from sandbox.records import Appointment, Calendar, Client, Order
+from sandbox.shapes import REAL, Shapes
 from sandbox.sources import ListAppointments, ListClients, ListOrders
 
 SEED_CLIENTS = 650
@@ -52,6 +53,8 @@ SEED_REVENUE_PERSONS = 17
 # Person kinds and how many of each; the rest are plain (email + unique phone).
 SEED_KINDS = {"dup_case": 5, "dup_phone": 3, "household": 2, "no_email": 62, "no_phone": 5}
 LARGE_DEFAULTS = {"appointments": 100_000, "clients": 10_000, "orders": 20_000}
+# the seed account sends the shapes real answers take, each on about one record in five (sandbox/shapes.py)
+SEED_SHAPES = Shapes(REAL, every=5)
 
 
 def build_account(
@@ -63,16 +66,20 @@ def build_account(
     clients: int | None = None,
     orders: int | None = None,
     readings: Readings | None = None,
+    shapes: Shapes | None = None,
 ) -> Account:
     """Build an account; the same arguments always give byte-identical API responses.
 
-    `readings` switches the sandbox's assumptions where Acuity's docs are silent (sandbox/readings.py).
+    `readings` switches the sandbox's assumptions where Acuity's docs are silent (sandbox/readings.py); `shapes` the
+    real answers' shapes it sends (sandbox/shapes.py: the seed account sends SEED_SHAPES unless told otherwise, the
+    large one none).
     """
     if scenario == "seed":
         if appointments is not None or clients is not None or orders is not None:
             raise ValueError("the seed scenario has fixed sizes")
         account = _SeedBuilder(seed, as_of).build()
         account.readings = readings or account.readings
+        account.shapes = shapes if shapes is not None else SEED_SHAPES
         return account
     if scenario == "large":
         sizes = {
@@ -90,6 +97,7 @@ def build_account(
             orders=LargeOrders(seed, as_of, sizes["orders"], client_source),
             exhaustive=False,
             readings=readings,
+            shapes=shapes,
         )
     raise ValueError(f"unknown scenario {scenario!r}")
 

@@ -18,6 +18,11 @@ from collections.abc import Iterable
 from sandbox.records import Client
 
 _NON_DIGITS = re.compile(r"[^0-9]")  # ASCII digits only, like the SQL's regexp_replace(…, '[^0-9]', '')
+# ASCII letters as on a phone keypad, like the SQL's translate() (macros/normalise.sql keypad_digits)
+_KEYPAD = str.maketrans(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", "2223334445556667777888999922233344455566677778889999"
+)
+_SHORTEST_PHONE = 7
 
 Contact = tuple[str, str, str, str]  # (first name, last name, email, phone) as typed
 RULES = ("email", "phone", "client_id", "unmatched")
@@ -35,10 +40,15 @@ def normalise_email(raw: str | None) -> str | None:
 
 
 def normalise_phone(raw: str | None) -> str | None:
-    """macros/normalise.sql normalise_phone: international digits without '+'. "+44 20 …" and "0044 20 …" keep their
-    country code, a bare 10-digit number is North American (the dbt var default_phone_country_code, "1")."""
+    """macros/normalise.sql normalise_phone: international digits without '+', letters read as on a keypad; none
+    without any digit or with fewer than 7. "+44 20 …" and "0044 20 …" keep their country code, a bare 10-digit
+    number is North American (the dbt var default_phone_country_code, "1")."""
     text = _trim(raw)
-    digits = _NON_DIGITS.sub("", text)
+    if _NON_DIGITS.sub("", text) == "":
+        return None
+    digits = _NON_DIGITS.sub("", text.translate(_KEYPAD))
+    if len(digits) < _SHORTEST_PHONE:
+        return None
     if not text.startswith("+"):
         if digits.startswith("00"):
             digits = digits[2:]

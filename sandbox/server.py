@@ -32,6 +32,7 @@ RATE_LIMIT_BODY = {
     "message": "Rate limit reached. Limit 10req/s and 20 concurrent connections.",
 }
 _APPOINTMENT = re.compile(r"^/appointments/(\d+)(/payments)?$")
+_ORDER = re.compile(r"^/orders/(\d+)$")
 _CHUNK = 64 * 1024
 _FIELD = "field:"
 # Query parameters each endpoint honours; anything else is refused with a 400 (see docs/acuity-api.md).
@@ -308,6 +309,13 @@ class SandboxServer:
         if path in PARAMS:
             params.only(PARAMS[path], fields=path == "/appointments")
             return self._list(path, params, user_id, account)
+        order = _ORDER.match(path)
+        if order is not None:
+            params.only(frozenset())
+            found_order = account.order(int(order.group(1)))
+            if found_order is None:
+                raise ApiError(404, f"The order {order.group(1)} could not be found.", "not_found")
+            return _json(found_order)
         match = _APPOINTMENT.match(path)
         if match is None:
             raise ApiError(404)

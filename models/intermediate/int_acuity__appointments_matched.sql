@@ -2,7 +2,7 @@ with
 
 appointments as (
 
-    select * from {{ ref('stg_acuity__appointments') }}
+    select * from {{ ref('int_acuity__appointments_enriched') }}
 
 ),
 

@@ -11,6 +11,7 @@ import pytest
 from dlt.common.normalizers.json.helpers import get_row_hash
 
 from extract.arrow import ROW_HASH, arrow_table, fast
+from extract.repair import coerce_types
 from extract.source import APPOINTMENT_COLUMNS
 from sandbox import build_account
 from sandbox.account import AppointmentQuery
@@ -19,8 +20,9 @@ pytestmark = pytest.mark.unit
 
 
 def _appointments(n: int = 200) -> list[dict]:
+    """Screened as the pipeline hands them to the Arrow path: in Acuity's documented types (extract.repair)."""
     account = build_account("seed", 42, date(2026, 11, 24))
-    rows = account.appointments(AppointmentQuery(max=n, status="all"))
+    rows = [coerce_types("appointments", row) for row in account.appointments(AppointmentQuery(max=n, status="all"))]
     for row in rows:
         row["tenant_id"] = "t1"
     return rows

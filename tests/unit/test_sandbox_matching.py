@@ -41,6 +41,14 @@ EDGE_CASES = [
     "555-0123",
     "+",
     "ext. 12",
+    # vanity numbers are read as on a keypad, so two of them never merge; words without a digit are no phone
+    "1-800-FLOWERS",
+    "1-800-GOT-JUNK",
+    "+1 (800) FLOWERS",
+    "none",
+    "N/A",
+    "unknown",
+    "(212) 555-0123 x12",
     "٢١٢٥٥٥٠١٢٣",  # Arabic-Indic digits: not [0-9]
     "  O'Brien ",
     "MacLeod",
