@@ -417,12 +417,13 @@ def acuity_source(
     ``counts`` (optional) receives the rows read per resource and the records set aside, for the run row; ``run_id``
     tags the rows of ``rejected_records``; ``me`` and ``calendars`` are the ``/me`` and ``/calendars`` answers when
     the caller already read them (to check which account the credentials reach before anything loads);
-    ``reference`` the zones times are normalised in (``extract.repair``; default: from those two answers). ``page_size`` is the smallest ``max`` asked and ``page_ceiling`` the
-    largest (``extract.paging``). ``reconcile``: the slice of older history read for this run, loaded with the live
-    window under the same scd2 scope (``window.reconcile`` must name its span). ``prior``: what the warehouse held
-    current before this run where it may retire it; a record of it a read does not return is retired only once
-    confirmed, within ``budget`` requests and ``retire_share`` percent (``extract.absence``). ``statuses``: the order
-    statuses seeds/order_statuses.csv lists (an order in another loads, flagged).
+    ``reference``: the zones times are normalised in (``extract.repair``; default: from those two answers).
+    ``page_size`` is the smallest ``max`` asked and ``page_ceiling`` the largest (``extract.paging``).
+    ``reconcile``: the slice of older history read for this run, loaded with the live window under the same scd2
+    scope (``window.reconcile`` must name its span). ``prior``: what the warehouse held current before this run
+    where it may retire it; a record of it a read does not return is retired only once confirmed, within ``budget``
+    requests and ``retire_share`` percent (``extract.absence``). ``statuses``: the order statuses
+    seeds/order_statuses.csv lists (an order in another loads, flagged).
     """
     schema = dlt.current.source_schema()
     schema.remove_type_detection("iso_timestamp")  # keep Acuity's strings; staging parses them
