@@ -113,6 +113,7 @@ FALLBACKS: dict[tuple[str, str], str] = {
 
 _APPOINTMENT_KEY = (
     "stg_acuity__appointments:primary_key",
+    "int_acuity__appointments_enriched:primary_key",
     "int_acuity__appointments_matched:primary_key",
     "appointments:primary_key",
     "appointments.appointment_id:not_null",
@@ -286,11 +287,9 @@ DERIVED: dict[str, str] = {
     **_each("one row per tenant's latest run", "int_acuity__run_buckets:primary_key"),
     **_each(
         "run metrics: computed from the run row and the marts, judged per tenant's latest run",
-        *(
-            f"{model}:{test}"
-            for model in ("sync_runs", "sync_metrics")
-            for test in ("primary_key", "expression_is_true")
-        ),
+        "sync_runs:primary_key",
+        "sync_runs:expression_is_true",
+        "sync_metrics:primary_key",
         *(f"{model}.{column}:not_null" for model in ("sync_runs", "sync_metrics") for column in _RUN_METRICS),
     ),
 }

@@ -43,6 +43,8 @@ class RunReport:
     @property
     def failures(self) -> list[str]:
         lines = [f"tenant {s.tenant_id}: {s.error}" for s in self.syncs if s.status != "success"]
+        # published, but records a read did not return were kept rather than retired: the operator looks
+        lines += [f"tenant {s.tenant_id}: {s.held}" for s in self.syncs if s.status == "success" and s.held]
         if self.dbt is not None and not self.dbt.success:
             lines += [f"dbt build: {line}" for line in self.dbt.failures] or ["dbt build failed"]
         return lines
