@@ -536,9 +536,18 @@ def acuity_source(
             edge.extend(reconcile.edge)
             spans.append(reconcile.span)
             state[_RECONCILE_NEXT] = (reconcile.span.last + timedelta(days=1)).isoformat()
-        # dated beside the spans but held in them: moved out since the last run, so loaded as they are now
+        # dated beside the spans but held in them (and not read in them too): moved out since the last run, so
+        # loaded as they are now
         beside = edge + outside
-        moved_here = contains(prior.appointments, (_record_id(row) for row in beside))
+        read_here = pa.array(returned, pa.int64())
+        moved_here = [
+            held and not again
+            for held, again in zip(
+                contains(prior.appointments, (_record_id(row) for row in beside)),
+                contains(read_here, (_record_id(row) for row in beside)),
+                strict=True,
+            )
+        ]
         moved = [row for row, here in zip(beside, moved_here, strict=True) if here]
         edge = [row for row, here in zip(edge, moved_here[: len(edge)], strict=True) if not here]
         outside = [row for row, here in zip(outside, moved_here[len(edge) :], strict=True) if not here]

@@ -45,6 +45,10 @@ class FaultBook:
         with self._lock:
             self._faults.append(fault)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
     def take(self, path: str) -> Fault | None:
         """Consume one use of the first fault matching this API path (relative to /api/v1)."""
         with self._lock:

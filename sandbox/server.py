@@ -236,6 +236,10 @@ class SandboxServer:
     def inject(self, fault: Fault) -> None:
         self._faults.add(fault)
 
+    def clear_faults(self) -> None:
+        """Drop every fault not yet used up: the next request gets the real answer."""
+        self._faults.clear()
+
     def serve_forever(self) -> None:
         """Block serving requests (CLI use); Ctrl-C propagates to the caller."""
         self._httpd.serve_forever()
