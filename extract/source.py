@@ -323,11 +323,13 @@ class _Screen:
         self.rejected: list[dict[str, Any]] = []
 
     def accept(self, row: Any) -> dict[str, Any] | None:
-        """The row to load for ``row`` (maybe rewritten to the canonical form), or None when it is quarantined."""
-        if isinstance(row, dict):
-            row = coerce_types(self.resource, row)
-        issues = [Issue(flag, "kept") for flag in getattr(row, "flags", ())]
-        issues += record_issues(self.resource, row, self.statuses)
+        """The row to load for ``row`` (maybe rewritten to the canonical form), or None when it is quarantined.
+
+        Types are coerced only for a record the checks object to: the common, clean record costs one check."""
+        issues = record_issues(self.resource, row, self.statuses)
+        if issues and isinstance(row, dict) and (coerced := coerce_types(self.resource, row)) is not row:
+            row, issues = coerced, record_issues(self.resource, coerced, self.statuses)
+        issues = [Issue(flag, "kept") for flag in getattr(row, "flags", ())] + issues
         if not issues:
             return row
         skipping = next((issue for issue in issues if issue.skips), None)

@@ -22,7 +22,7 @@ import dlt
 import duckdb
 import orjson
 import pytest
-from helpers import API_KEY, AS_OF, USER_ID
+from helpers import API_KEY, AS_OF, USER_ID, sandbox_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -30,6 +30,7 @@ from extract.client import decode_json
 from extract.config import SyncSettings, Tenant
 from extract.paging import read_appointment_window
 from extract.pipeline import sync_tenant
+from extract.repair import as_int, as_received
 from extract.source import AppointmentWindow, SyncCounts, _Screen, acuity_source
 from extract.validate import FIELDS, RESERVED_COLUMNS, RESERVED_PREFIX, column_name, record_issues, start_instant
 from sandbox import Fault, SandboxServer, build_account
@@ -162,7 +163,7 @@ def test_the_screen_conserves_every_record_and_stores_every_rejection(
     counts = SyncCounts()
     screen = _Screen(resource, "t", "run", counts)
 
-    kept = screen.kept(rows)
+    kept = screen.accepted(rows)
 
     skipped = counts.set_aside(resource, "skipped")
     assert len(kept) + skipped == len(rows), "loaded + quarantined = fetched"
@@ -177,7 +178,9 @@ def test_the_screen_conserves_every_record_and_stores_every_rejection(
         assert not takes_a_column(tuple(row)), row.keys()
     key_flags = sum(r["reason"].startswith(("key_collision_", "reserved_key_")) for r in rejected)
     assert key_flags >= sum(  # never silent: each loaded record that sent keys for a taken column is flagged
-        1 for row, keys in zip(rows, sent_keys, strict=True) if any(row is k for k in kept) and takes_a_column(keys)
+        1
+        for row, keys in zip(rows, sent_keys, strict=True)
+        if any(row is as_received(k) for k in kept) and takes_a_column(keys)
     )
     kept_ids = {id(row) for row in kept}
     flagged_fields = {(r["record_id"], r["reason"]) for r in rejected if r["action"] == "kept"}
@@ -247,7 +250,7 @@ def test_paging_and_the_screen_conserve_any_appointment_answer(
     window = (AS_OF - timedelta(days=800), AS_OF + timedelta(days=800))
 
     read = list(read_appointment_window(fake_appointments(rows), *window, 1000, duplicates, outside, edge=edge))
-    kept = screen.kept(read)
+    kept = screen.accepted(read)
 
     assert len(read) + len(duplicates) + len(outside) + len(edge) == len(rows), "nothing the answer held vanished"
     assert len(kept) + counts.set_aside("appointments", "skipped") == len(read)
@@ -268,7 +271,7 @@ def test_truncated_answers_are_paged_through_and_every_appointment_is_conserved(
     read = list(read_appointment_window(honest_appointments(rows), *window, 1, expected=expected))
 
     assert sorted(r["id"] for r in read) == sorted(r["id"] for r in rows)
-    kept = screen.kept(read)
+    kept = screen.accepted(read)
     assert len(kept) + counts.set_aside("appointments", "skipped") == len(rows)
 
 
@@ -398,3 +401,71 @@ def _midnight(day: date) -> Any:
     from datetime import UTC, datetime
 
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+# ---- the whole run: any key dropped, nulled or retyped ----------------------------------------------------------
+_OTHER_TYPES: dict[type, list[Any]] = {
+    str: [7, True, ["x"], {"x": 1}],
+    int: ["7", 7.5, True, [7]],
+    float: ["1.5", 1, [1.5]],
+    bool: ["true", 1, "maybe", [True]],
+    list: [{"0": 1}, "[]", 0],
+    dict: [[], "{}", 1],
+    type(None): ["", 0, False, []],
+}
+
+
+def _drop_null_or_retype(random: Random, row: Any) -> Any:
+    """One key of ``row`` dropped, nulled, or given another JSON type (for about one record in five)."""
+    if not isinstance(row, dict) or not row or random.random() >= 0.2:
+        return row
+    changed = dict(row)
+    key = random.choice(sorted(changed))
+    operation = random.choice(("drop", "null", "retype"))
+    if operation == "drop":
+        del changed[key]
+    elif operation == "null":
+        changed[key] = None
+    else:
+        changed[key] = random.choice(_OTHER_TYPES[type(changed[key])])
+    return changed
+
+
+@settings(max_examples=2, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32))
+def test_any_key_dropped_nulled_or_retyped_publishes_with_every_record_accounted_for(
+    seed: int, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Records as the sandbox sends them (with the shapes real answers take), about one in five with one key dropped,
+    nulled or of another JSON type, in every list endpoint: the whole run (sync, dbt build and its tests) publishes,
+    every record served is in a mart or quarantined in rejected_records, and the run's counts conserve."""
+    served: dict[str, list[Any]] = {}
+
+    def mangler(path: str) -> Any:
+        def mangle(rows: list[Any]) -> list[Any]:
+            answer = [_drop_null_or_retype(Random(f"{seed}:{path}:{n}"), row) for n, row in enumerate(rows)]
+            served.setdefault(path, []).extend(answer)
+            return answer
+
+        return mangle
+
+    with sandbox_env(tmp_path_factory.mktemp("any_key"), monkeypatch) as env:
+        env.monkeypatch.setenv("ACUITY_PAGE_SIZE", "5000")  # one answer: a changed datetime cannot move paging
+        for path in ("/appointments", "/orders", "/clients", "/calendars", "/appointment-types"):
+            env.server.inject(Fault(status=200, times=10**6, mangle=mangler(path), path=path))
+
+        report = env.sync()
+
+        assert report.failures == [] and report.published is not None
+        quarantined = env.query("select resource, record_id from raw_acuity.rejected_records where action = 'skipped'")
+        for resource, key in (("appointments", "appointment_id"), ("orders", "order_id")):
+            in_mart = {str(row[0]) for row in env.query(f"select {key} from marts.{resource}")}
+            ids = {str(as_int(row.get("id"))) for row in served[f"/{resource}"] if isinstance(row, dict)}
+            set_aside = {record_id for where, record_id in quarantined if where == resource}
+            assert ids - {"None"} - in_mart - set_aside == set(), f"{resource} served but in no mart"
+        resources = ("appointments", "orders", "clients", "calendars", "appointment_types")
+        fetched = env.query(f"select {', '.join('fetched_' + r for r in resources)} from raw_acuity.sync_runs")[0]
+        for resource, count in zip(resources, fetched, strict=True):
+            loaded = env.scalar(f"select count(*) from raw_acuity.{resource} where _dlt_valid_to is null")
+            set_aside = sum(1 for where, _ in quarantined if where == resource)
+            assert count == loaded + set_aside, f"{resource}: fetched {count}, loaded {loaded}, quarantined {set_aside}"
