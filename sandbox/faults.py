@@ -16,7 +16,8 @@ class Fault:
     (raw, possibly malformed) or Acuity's error body for that status. Faults that alter the real answer instead
     (status 200): `ignore_params` drops query parameters before answering (e.g. a server ignoring minDate),
     `mangle` rewrites the decoded JSON (duplicate rows, bad records), `reset` sends the headers and half the body,
-    then drops the connection.
+    then drops the connection. A fault applies to the paths below ``path`` too (``/appointments/123``), unless
+    ``exact``.
     """
 
     status: int
@@ -28,6 +29,7 @@ class Fault:
     ignore_params: tuple[str, ...] = ()
     mangle: Callable[[Any], Any] | None = None
     reset: bool = False
+    exact: bool = False  # only `path` itself, not the paths below it (/orders, not /orders/123)
 
     @property
     def alters_answer(self) -> bool:
@@ -53,7 +55,8 @@ class FaultBook:
         """Consume one use of the first fault matching this API path (relative to /api/v1)."""
         with self._lock:
             for fault in self._faults:
-                if fault.path is None or path == fault.path or path.startswith(fault.path.rstrip("/") + "/"):
+                below = not fault.exact and path.startswith(str(fault.path).rstrip("/") + "/")
+                if fault.path is None or path == fault.path or below:
                     fault.times -= 1
                     if fault.times <= 0:
                         self._faults.remove(fault)

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from helpers import AS_OF, Env
 
+from sandbox.account import AppointmentQuery
+
 AS_OF_UTC = datetime(AS_OF.year, AS_OF.month, AS_OF.day, tzinfo=UTC)
 
 
@@ -85,12 +87,21 @@ def test_orders_and_contacts_carry_their_facts(synced_env: Env) -> None:
 
 
 def test_form_answers_and_labels_are_queryable(synced_env: Env) -> None:
-    served = list(synced_env.account.iter_appointments())
+    """Every intake answer and label Acuity sent, as sent (empty names and \r\n included: the demo sends both)."""
+    served = synced_env.account.appointments(AppointmentQuery(max=10**6, status="all"))
     answers = synced_env.query(
         "select appointment_id, field_id, field_name, answer from marts.appointment_form_answers"
     )
-    assert sorted(answers) == sorted((a.id, f.field_id, f.name, f.value) for a in served for f in a.forms)
+    assert sorted(answers) == sorted(
+        (row["id"], value["fieldID"], value["name"], value["value"])
+        for row in served
+        for form in row.get("forms") or []
+        for value in form["values"]
+    )
     assert len(answers) > 0
+    assert any("\r\n" in answer for *_, answer in answers) and any(name == "" for _, _, name, _ in answers)
     labels = synced_env.query("select appointment_id, label_id, label_name, label_color from marts.appointment_labels")
-    assert sorted(labels) == sorted((a.id, *label) for a in served for label in a.labels or ())
+    assert sorted(labels) == sorted(
+        (row["id"], label["id"], label["name"], label["color"]) for row in served for label in row.get("labels") or []
+    )
     assert len(labels) > 0

@@ -41,14 +41,29 @@ DOCUMENTED = {
     "labels": [{"id": 3, "name": "Completed", "color": "pink"}],
 }  # fmt: skip
 CURRENT = "(select count(*) from raw_acuity.{table} where tenant_id = 'real' and _dlt_valid_to is null)"
+ORDER = {
+    "firstName": "Testy",
+    "lastName": "McTest",
+    "phone": "",
+    "email": "test@example.com",
+    "title": "Gift",
+    "notes": "",
+}
 VANITY_CLIENT = {"firstName": "Flo", "lastName": "Wers", "email": "", "phone": "1-800-FLOWERS", "notes": ""}
 
 
-def hostile_appointments(rows: list[dict[str, Any]]) -> list[Any]:
-    """The answer plus records in every shape the issue names, built on one of its own future appointments."""
-    base = next(r for r in rows if r["datetime"][:10] >= DAY and r.get("canceled") is False and "priceSold" in r)
-    base = {k: v for k, v in base.items() if k != "calendarTimezone"}
-    template = {**base, "datetime": START, "calendarID": 4102201, "calendar": "Dr. Maya Ellison"}
+def hostile_appointments(rows: list[Any]) -> list[Any]:
+    """The answer plus records in every shape the issue names, built on Acuity's documented example placed on one of
+    the sandbox's calendars and types (the same whatever answer it is added to)."""
+    if not isinstance(rows, list):
+        return rows
+    template = {
+        **{k: v for k, v in DOCUMENTED.items() if k not in ("forms", "labels")},
+        "calendarID": 4102201,
+        "calendar": "Dr. Maya Ellison",
+        "appointmentTypeID": 18204411,
+        "type": "Initial Consultation",
+    }
 
     def record(key: int | str, **changes: Any) -> dict[str, Any]:
         row = {**template, "id": key, **changes}
@@ -71,7 +86,7 @@ def hostile_appointments(rows: list[dict[str, Any]]) -> list[Any]:
         record("990013"),
         record(990014, firstName="Junk", lastName="Hauler", email="", phone="1-800-GOT-JUNK"),
         record(990015, firstName="Some", lastName="One", email="", phone="(800) 356-9377"),
-        record(990016, canceled=_GONE, noShow=_GONE, priceSold=_GONE, datetimeCreated=_GONE),
+        record(990016, canceled=False, amountPaid=_GONE, paid=_GONE),
     ]
 
 
@@ -85,8 +100,10 @@ BROKEN_FORMS = [
 ]  # fmt: skip
 
 
-def hostile_orders(rows: list[dict[str, Any]]) -> list[Any]:
-    template = {**rows[0], "status": "paid", "time": "2026-11-01 10:00", "total": "50.00"}
+def hostile_orders(rows: list[Any]) -> list[Any]:
+    if not isinstance(rows, list):
+        return rows
+    template = {**ORDER, "status": "paid", "time": "2026-11-01 10:00", "total": "50.00", "title": "Gift Card"}
     return [
         *rows,
         {**template, "id": 880001, "time": None},
@@ -123,7 +140,7 @@ def test_real_shapes_and_broken_records_publish_and_every_record_is_accounted_fo
         for path, mangle in (
             ("/appointments", hostile_appointments),
             ("/orders", hostile_orders),
-            ("/clients", lambda rows: [*rows, VANITY_CLIENT]),
+            ("/clients", lambda rows: [*rows, VANITY_CLIENT] if isinstance(rows, list) else rows),
         ):
             real_server.inject(Fault(status=200, times=10**6, mangle=mangle, path=path))
         tenants = workdir / "tenants.toml"
@@ -253,14 +270,10 @@ def test_a_short_answer_retires_nothing_until_acuity_confirms_a_deletion(env: En
     is now, and the marts equal the sandbox's ground truth."""
     assert env.sync().failures == []
     removed_before = env.scalar("select count(*) from raw_acuity.appointments where _dlt_valid_to is not null")
-    short = {
-        "/appointments": lambda rows: rows[:1],
-        "/orders": lambda rows: rows[:1],
-        "/clients": lambda rows: rows[:3],
-    }
-    for path, mangle in short.items():
-        env.server.inject(Fault(status=200, times=10**6, mangle=mangle, path=path))
+    for path, keep in (("/appointments", 1), ("/orders", 1), ("/clients", 3)):  # the list endpoints, not by id
+        env.server.inject(Fault(200, 10**6, mangle=lambda rows, keep=keep: rows[:keep], path=path, exact=True))
     env.monkeypatch.setenv("ACUITY_PAGE_SIZE", "5000")
+    env.monkeypatch.setenv("ACUITY_CONFIRM_BUDGET", "20")  # fewer than the orders missing
 
     report = env.sync()
 
@@ -276,6 +289,7 @@ def test_a_short_answer_retires_nothing_until_acuity_confirms_a_deletion(env: En
     )[0]
     assert held[0] > 100 and held[1] > 10 and held[2] > 100 and held[3]
     env.server.clear_faults()
+    env.monkeypatch.delenv("ACUITY_CONFIRM_BUDGET")
 
     deleted = env.account.delete_days_old(20)
     # reschedule, between the window's first two requests, an appointment not read yet to a day already read
@@ -286,7 +300,8 @@ def test_a_short_answer_retires_nothing_until_acuity_confirms_a_deletion(env: En
     moves = iter(
         [lambda: None, lambda: env.account.reschedule(late.id, early)]
     )  # the slice's request, then the window's
-    env.server.inject(Fault(status=200, times=2, mangle=lambda rows: (next(moves)(), rows)[1], path="/appointments"))
+    move = Fault(status=200, times=2, mangle=lambda rows: (next(moves)(), rows)[1], path="/appointments", exact=True)
+    env.server.inject(move)
 
     assert env.sync().failures == []
 

@@ -18,8 +18,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from sandbox import Fault, Readings, SandboxServer, build_account
+from sandbox import Fault, Readings, SandboxServer, Shapes, build_account
 from sandbox.matching import PersonIndex, normalise_email
+
+# the API's semantics, tested on answers of one shape (the shapes real answers take: tests/unit/test_sandbox_shapes.py)
+PLAIN = Shapes()
 
 AS_OF = date(2026, 11, 24)
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
@@ -33,7 +36,7 @@ def start_of(appt: dict) -> datetime:
 
 @pytest.fixture(scope="module")
 def seed_account():
-    return build_account("seed", 42, AS_OF)
+    return build_account("seed", 42, AS_OF, shapes=PLAIN)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +58,7 @@ def get(session: requests.Session, path: str, **params) -> list | dict:
 @pytest.fixture()
 def fresh():
     """A private account + server for tests that mutate or throttle."""
-    account = build_account("seed", 42, AS_OF)
+    account = build_account("seed", 42, AS_OF, shapes=PLAIN)
     with SandboxServer({USER: (KEY, account)}, rate_limit=False) as server:
         session = requests.Session()
         session.auth = AUTH
@@ -97,9 +100,9 @@ def assert_intent_holds(account, clients_json, appointments_json, orders_json, e
 # ---- determinism and the seed tenant -------------------------------------------------------------
 def test_same_inputs_give_identical_responses_and_other_seed_differs():
     accounts = {
-        "1": ("k", build_account("seed", 42, AS_OF)),
-        "2": ("k", build_account("seed", 42, AS_OF)),
-        "3": ("k", build_account("seed", 43, AS_OF)),
+        "1": ("k", build_account("seed", 42, AS_OF, shapes=PLAIN)),
+        "2": ("k", build_account("seed", 42, AS_OF, shapes=PLAIN)),
+        "3": ("k", build_account("seed", 43, AS_OF, shapes=PLAIN)),
     }
     with SandboxServer(accounts, rate_limit=False) as server:
 
@@ -422,7 +425,9 @@ def test_retired_types_only_with_include_deleted(api):
 # ---- the other reading of each assumption ---------------------------------------------------------
 def serve(readings):
     """A session against a seed account served under `readings` (use as a context manager)."""
-    server = SandboxServer({USER: (KEY, build_account("seed", 42, AS_OF, readings=readings))}, rate_limit=False)
+    server = SandboxServer(
+        {USER: (KEY, build_account("seed", 42, AS_OF, readings=readings, shapes=PLAIN))}, rate_limit=False
+    )
     session = requests.Session()
     session.auth = AUTH
     session.base = server.base_url
@@ -638,7 +643,7 @@ def json_of(body: bytes):
 
 # ---- limits and faults ---------------------------------------------------------------------------
 def test_rate_limit_burst_gets_documented_429():
-    account = build_account("seed", 42, AS_OF)
+    account = build_account("seed", 42, AS_OF, shapes=PLAIN)
     for limited in (True, False):
         with SandboxServer({USER: (KEY, account)}, rate_limit=limited) as server:
             session = requests.Session()
@@ -658,7 +663,7 @@ def test_rate_limit_burst_gets_documented_429():
 
 
 def test_concurrency_cap():
-    account = build_account("seed", 42, AS_OF)
+    account = build_account("seed", 42, AS_OF, shapes=PLAIN)
     with SandboxServer({USER: (KEY, account)}, rate_limit=True) as server:
         server._limiter._rate = 10_000.0  # isolate the in-flight cap from the per-second bucket
         server._limiter._burst = 10_000

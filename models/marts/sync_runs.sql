@@ -141,8 +141,11 @@ measured as (
         true as is_latest,
         -- last: a warehouse built before these columns existed appends them at the end
         {%- for name in ['first', 'last', 'status', 'requests', 'added', 'changed', 'retired'] %}
-        runs.reconcile_{{ name }}{{ "," if not loop.last }}
+        runs.reconcile_{{ name }},
         {%- endfor %}
+        -- appointments the window held that the run's reads did not return and that it kept as last seen
+        -- (extract/absence.py): still in the buckets, though not fetched
+        coalesce(runs.appointments_held, 0) as appointments_held
     from metrics
     inner join runs on runs.tenant_id = metrics.tenant_id
 
