@@ -55,3 +55,29 @@ def test_every_constraint_the_contract_names_exists() -> None:
 def test_every_guard_fallback_and_required_key_is_a_field_of_the_contract() -> None:
     for resource, key in [*GUARDS, *FALLBACKS, *((r, k) for r, keys in REQUIRED.items() for k in keys)]:
         assert key in FIELDS[resource], (resource, key)
+
+
+@pytest.mark.parametrize(
+    ("answered", "expected"),
+    [
+        (10001, "10001"),
+        ("10001", "10001"),
+        (" 10001 ", "10001"),
+        ({"id": 10001}, None),
+        (10001.0, None),
+        ("10001.0", None),
+        (True, None),
+        (0, None),
+        (-5, None),
+        ("", None),
+        (None, None),
+        (2**64, None),
+    ],
+)
+def test_an_account_id_is_a_positive_integer_or_its_text(answered: object, expected: str | None) -> None:
+    from extract.source import account_identity
+
+    assert account_identity({"id": answered}, "https://acuityscheduling.com/api/v1") == (
+        expected,
+        "acuityscheduling.com",
+    )
