@@ -308,7 +308,7 @@ def test_a_short_answer_retires_nothing_until_acuity_confirms_a_deletion(env: En
     removed = {r[0] for r in env.query("select appointment_id from marts.appointments where status = 'removed'")}
     assert removed == {deleted}
     assert (
-        env.scalar(f"select starts_at_raw from marts.appointments where appointment_id = {late.id}")
+        env.scalar(f"select starts_at_raw from staging.stg_acuity__appointments where appointment_id = {late.id}")
         == (env.account.appointment(late.id)["datetime"])
     )
     assert env.query(
