@@ -27,6 +27,13 @@
 {% macro default__digits_only(expr) -%}regexp_replace({{ expr }}, '[^0-9]', '', 'g'){%- endmacro %}
 {% macro snowflake__digits_only(expr) -%}regexp_replace({{ expr }}, '[^0-9]', ''){%- endmacro %}
 
+{#- Runs of whitespace (spaces, tabs, line breaks such as a form answer's \r\n) as one space. -#}
+{% macro collapse_whitespace(expr) -%}
+    {{ return(adapter.dispatch('collapse_whitespace', 'acuity')(expr)) }}
+{%- endmacro %}
+{% macro default__collapse_whitespace(expr) -%}regexp_replace({{ expr }}, '\s+', ' ', 'g'){%- endmacro %}
+{% macro snowflake__collapse_whitespace(expr) -%}regexp_replace({{ expr }}, '\\s+', ' '){%- endmacro %}
+
 {#- The elements of a JSON array column as a set-returning select-list expression: `select t.id,
     {{ json_array_items('t.col') }} as e from t` gives one row per element, its JSON as e (read fields with ->>). Rows
     whose array is null, empty or not an array give none. In the select list rather than a lateral join: DuckDB runs a

@@ -160,7 +160,7 @@ def check_form_answers_by_month(env: Env, rows: Rows) -> None:
     for appt in held(env):
         for answer in appt.forms:
             month = local(appt).date().replace(day=1)
-            expected[(answer.name, month, answer.value.strip() or "(no answer)")] += 1
+            expected[(answer.name, month, " ".join(answer.value.split()) or "(no answer)")] += 1
     assert expected, "the sandbox fills intake forms"
     assert {(r["field_name"], r["month_start"], r["answer"]): r["answers"] for r in rows} == dict(expected)
     shares: dict[tuple[str, date], float] = defaultdict(float)

@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from extract.arrow import fast
+from extract.repair import coerce_types
 from extract.source import APPOINTMENT_COLUMNS
 from sandbox import build_account
 from sandbox.account import AppointmentQuery
@@ -23,7 +24,9 @@ SCD2 = {"disposition": "merge", "strategy": "scd2"}
 
 
 def _rows() -> list[dict[str, Any]]:
-    rows = build_account("seed", 42, date(2026, 11, 24)).appointments(AppointmentQuery(max=100000, status="all"))
+    """The seed's appointments as the pipeline hands them to dlt: in Acuity's documented types (extract.repair)."""
+    served = build_account("seed", 42, date(2026, 11, 24)).appointments(AppointmentQuery(max=100000, status="all"))
+    rows = [dict(coerce_types("appointments", row)) for row in served]
     for row in rows:
         row["tenant_id"] = "t1"
     return rows
