@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sandbox.records import Client
 from sandbox.seeds import Seeds
@@ -78,73 +79,17 @@ class ContactIndex:
 
     def __init__(self, clients: Iterable[Contact], seeds: Seeds | None = None) -> None:
         seeds = seeds or Seeds()
-        code = "1" if seeds.phone_country_code is None else _NON_DIGITS.sub("", seeds.phone_country_code)
-        self._code = code
-        ignored = {(kind, _identifier(kind, value, code)) for kind, value in seeds.ignored}
-        kept_apart = [
-            (kind, _identifier(kind, value, code), _trim(name).lower() or None)
-            for kind, value, name in seeds.kept_apart
-        ]
-        rows = list(clients)
-        cleaned: list[tuple[str | None, str | None, str | None]] = []  # (name, email, phone) as the models merge them
-        record_rules: list[str] = []
-        manual: list[bool] = []  # kept apart, or carried an ignored identifier: the contact shows 'manual'
-        keys_of: list[str | None] = []  # the kept-apart contact's key, else decided below
-        for first, last, raw_email, raw_phone in rows:
-            name, email, phone = (
-                normalise_name(first, last),
-                normalise_email(raw_email),
-                normalise_phone(raw_phone, code),
-            )
-            # kept apart: the records of that name holding that email, or that phone and no email (whether or not
-            # the identifier is also ignored)
-            kept = [
-                value
-                for kind, value, kept_name in kept_apart
-                if name is not None
-                and kept_name == name
-                and value is not None
-                and (value == email if kind == "email" else value == phone and email is None)
-            ]
-            if len(kept) > 1:
-                raise ValueError(f"two rows of contacts_kept_apart name the client record {first} {last}")
-            dropped = {("email", email), ("phone", phone)} & ignored
-            manual.append(bool(kept) or any(value is not None for _, value in dropped))
-            email = None if ("email", email) in ignored else email
-            phone = None if ("phone", phone) in ignored else phone
-            cleaned.append((name, email, phone))
-            keys_of.append(f"manual:{kept[0]}|{name or ''}" if kept else None)
-        # a phone's emailed contacts, among records not kept apart: one of them takes the phone's emailless records
-        emailed_phones: dict[str, set[str]] = defaultdict(set)
-        for (_, email, phone), key in zip(cleaned, keys_of, strict=True):
-            if email is not None and phone is not None and key is None:
-                emailed_phones[phone].add(email)
-        for position, (_, email, phone) in enumerate(cleaned):
-            if keys_of[position] is not None:
-                record_rules.append("manual")
-            elif email is not None:
-                keys_of[position] = f"email:{email}"
-                record_rules.append("email")
-            elif phone is not None and len(emailed_phones.get(phone, ())) == 1:
-                keys_of[position] = f"email:{next(iter(emailed_phones[phone]))}"
-                record_rules.append("phone")
-            elif phone is not None:
-                keys_of[position] = f"phone:{phone}"
-                record_rules.append("phone")
-            else:
-                keys_of[position] = f"record:{position}"
-                record_rules.append("record")
+        self._code = "1" if seeds.phone_country_code is None else _NON_DIGITS.sub("", seeds.phone_country_code)
+        records = _records(list(clients), seeds, self._code)
+        keys, record_rules = _contact_keys(records)
         # contacts in order: those of an email as the first record with it comes, then the others as theirs comes
-        order = sorted(range(len(rows)), key=lambda p: (record_rules[p] != "email", p))
         contact_of_key: dict[str, int] = {}
         members: list[list[int]] = []
-        for position in order:
-            key = keys_of[position]
-            assert key is not None
-            if key not in contact_of_key:
-                contact_of_key[key] = len(members)
+        for position in sorted(range(len(keys)), key=lambda p: (record_rules[p] != "email", p)):
+            if keys[position] not in contact_of_key:
+                contact_of_key[keys[position]] = len(members)
                 members.append([])
-            members[contact_of_key[key]].append(position)
+            members[contact_of_key[keys[position]]].append(position)
         for positions in members:
             positions.sort()
 
@@ -152,15 +97,15 @@ class ContactIndex:
         self.keys = list(contact_of_key)
         self._contact_of_key = contact_of_key
         self.merge_rules = [
-            _merge_rule(self.keys[k], [record_rules[p] for p in positions], any(manual[p] for p in positions))
+            _merge_rule(self.keys[k], [record_rules[p] for p in positions], any(records[p].manual for p in positions))
             for k, positions in enumerate(members)
         ]
         self._assignments = {(kind, record_id): contact.strip(" ") for kind, record_id, contact in seeds.assignments}
         self._owners: dict[str, dict[str, set[int]]] = {kind: defaultdict(set) for kind in ("email", "phone", "name")}
         for contact, positions in enumerate(members):
             for position in positions:
-                name, email, phone = cleaned[position]
-                for kind, value in (("email", email), ("phone", phone), ("name", name)):
+                record = records[position]
+                for kind, value in (("email", record.email), ("phone", record.phone), ("name", record.name)):
                     if value is not None:
                         self._owners[kind][value].add(contact)
 
@@ -189,6 +134,76 @@ class ContactIndex:
             if len(owners) == 1:
                 return next(iter(owners)), rule
         return None, "unmatched"
+
+
+@dataclass(frozen=True)
+class _Record:
+    """A client record as the models merge it: identifiers normalised, ignored ones removed (`manual`: it carried
+    one, or it is kept apart on `kept_on`)."""
+
+    name: str | None
+    email: str | None
+    phone: str | None
+    kept_on: str | None
+    manual: bool
+
+
+def _records(rows: list[Contact], seeds: Seeds, code: str) -> list[_Record]:
+    """models/intermediate/int_acuity__clients_resolved.sql's `cleaned`: ignored identifiers and kept-apart records."""
+    ignored = {(kind, _identifier(kind, value, code)) for kind, value in seeds.ignored}
+    kept_apart = [
+        (kind, _identifier(kind, value, code), _trim(name).lower() or None) for kind, value, name in seeds.kept_apart
+    ]
+    records = []
+    for first, last, raw_email, raw_phone in rows:
+        name, email, phone = normalise_name(first, last), normalise_email(raw_email), normalise_phone(raw_phone, code)
+        # kept apart: the records of that name holding that email, or that phone and no email (whether or not the
+        # identifier is also ignored)
+        kept = [
+            value
+            for kind, value, kept_name in kept_apart
+            if name is not None
+            and kept_name == name
+            and value is not None
+            and (value == email if kind == "email" else value == phone and email is None)
+        ]
+        if len(kept) > 1:
+            raise ValueError(f"two rows of contacts_kept_apart name the client record {first} {last}")
+        dropped = [value for kind, value in (("email", email), ("phone", phone)) if (kind, value) in ignored]
+        records.append(
+            _Record(
+                name=name,
+                email=None if ("email", email) in ignored else email,
+                phone=None if ("phone", phone) in ignored else phone,
+                kept_on=kept[0] if kept else None,
+                manual=bool(kept) or any(value is not None for value in dropped),
+            )
+        )
+    return records
+
+
+def _contact_keys(records: list[_Record]) -> tuple[list[str], list[str]]:
+    """Each record's contact key and merge rule, as `resolved` in int_acuity__clients_resolved.sql: kept apart, its
+    email, the one emailed contact holding its phone, its phone, else itself."""
+    emailed_phones: dict[str, set[str]] = defaultdict(set)
+    for record in records:
+        if record.email is not None and record.phone is not None and record.kept_on is None:
+            emailed_phones[record.phone].add(record.email)
+    keys, rules = [], []
+    for position, record in enumerate(records):
+        if record.kept_on is not None:
+            key, rule = f"manual:{record.kept_on}|{record.name or ''}", "manual"
+        elif record.email is not None:
+            key, rule = f"email:{record.email}", "email"
+        elif record.phone is not None and len(emailed_phones.get(record.phone, ())) == 1:
+            key, rule = f"email:{next(iter(emailed_phones[record.phone]))}", "phone"
+        elif record.phone is not None:
+            key, rule = f"phone:{record.phone}", "phone"
+        else:
+            key, rule = f"record:{position}", "record"
+        keys.append(key)
+        rules.append(rule)
+    return keys, rules
 
 
 def _merge_rule(key: str, record_rules: list[str], manual: bool) -> str:
