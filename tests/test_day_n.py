@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dlt
 import duckdb
 import pytest
 from helpers import (
@@ -126,9 +127,12 @@ def test_a_warehouse_older_than_the_account_record_is_checked_against_its_raw_ac
     from extract.source import SourceState
     from transform import warehouse as warehouses
 
-    def recorded_account() -> str | None:
+    def tenant_pipeline() -> dlt.Pipeline:
         target = warehouses.current()
-        pipeline = make_pipeline("default", target.destination(), target.pipelines_dir)
+        return make_pipeline("default", target.destination(), target.pipelines_dir)
+
+    def recorded_account() -> str | None:
+        pipeline = tenant_pipeline()
         pipeline.sync_destination()
         return SourceState.of(pipeline.state.get("sources", {})).account_id
 
@@ -136,9 +140,7 @@ def test_a_warehouse_older_than_the_account_record_is_checked_against_its_raw_ac
     assert recorded_account() == USER_ID
     # what `dlt pipeline acuity_default drop --state-paths account --state-only` does: the state, in the warehouse
     # too, as an older version of the pipeline left it
-    target = warehouses.current()
-    pipeline = make_pipeline("default", target.destination(), target.pipelines_dir)
-    pipeline_drop(pipeline, state_paths="account", state_only=True)()
+    pipeline_drop(tenant_pipeline(), state_paths="account", state_only=True)()
     assert recorded_account() is None
     counts = env.scalar("select count(*) from raw_acuity.sync_runs")
     published = analyst_path(env.warehouse).read_bytes()

@@ -15,6 +15,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -710,7 +711,8 @@ def test_a_request_is_logged_when_it_arrives_and_its_status_when_answered(fresh)
     """A kill "during the orders request" acts on the log: the entry must be there while the reply is still delayed."""
     _, server, session = fresh
     server.inject(Fault(status=200, times=1, delay=60, path="/orders"))
-    with socket.create_connection(("127.0.0.1", int(server.base_url.split(":")[2].split("/")[0])), timeout=10) as held:
+    address = urlsplit(server.base_url)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as held:
         basic = base64.b64encode(f"{USER}:{KEY}".encode())
         held.sendall(b"GET /api/v1/orders HTTP/1.1\r\nHost: sandbox\r\nAuthorization: Basic %s\r\n\r\n" % basic)
         deadline = time.monotonic() + 30
