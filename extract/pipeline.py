@@ -279,8 +279,9 @@ def check_account(state: SourceState, me: Any, tenant: Tenant, warehouse: str) -
         )
     if state.account_id is None or (state.account_id, state.api_host or host) == (account_id, host):
         return
+    held_at = f" at {state.api_host}" if state.api_host else ""  # an older warehouse recorded no host
     raise AcuityAccountMismatchError(
-        f"tenant {tenant.tenant_id} in {warehouse} holds Acuity account {state.account_id} at {state.api_host}, but"
+        f"tenant {tenant.tenant_id} in {warehouse} holds Acuity account {state.account_id}{held_at}, but"
         f" these credentials reach account {account_id} at {host}; nothing was loaded. Sync it under another tenant"
         f" id (ACUITY_TENANT_ID, or its own entry in the tenants file) or into another warehouse (ACUITY_WAREHOUSE)"
     )

@@ -25,6 +25,7 @@ from sandbox.design import assemble, local_slot, midnight_utc, pick_calendar
 from sandbox.matching import RULES, normalise_email, person_index
 from sandbox.readings import Readings
 from sandbox.records import Appointment, Client, Order
+from sandbox.seeds import Seeds
 from sandbox.shapes import Shapes
 from sandbox.sources import AppointmentSource, ClientSource, OrderSource
 
@@ -33,7 +34,6 @@ _TYPES = {t.id: t for t in APPOINTMENT_TYPES}
 _ZONES = {c.id: ZoneInfo(c.timezone) for c in CALENDARS}
 # Local dates span UTC-12..UTC+14, so a day-padded UTC window always contains every candidate.
 _PAD = timedelta(days=1)
-REVENUE_STATUSES = ("paid", "delivered")
 
 
 @dataclass(frozen=True)
@@ -375,29 +375,42 @@ class Account:
             return appt.id
 
     # ---- ground truth ------------------------------------------------------------------------------------
-    def ground_truth(self, as_of: datetime | None = None) -> dict[str, Any]:
+    def ground_truth(self, as_of: datetime | None = None, seeds: Seeds | None = None) -> dict[str, Any]:
         """What the warehouse must hold for the current state.
 
         Counts come from the records; how each record matches comes from the oracle (sandbox/matching.py) over the
         current clients, so an email change moves the expected matches with it. Every appointment has exactly one
         status (scheduled, canceled or no_show): a no-show is canceled in the API but is never also counted as a
         cancellation here. `future_canceled` counts every canceled future appointment (no future no-show exists:
-        set_no_show refuses one).
+        set_no_show refuses one). ``seeds``: the operator's seed rows for this tenant (sandbox.seeds; default the
+        shipped seeds), applied as the models apply them.
         """
         now = as_of or midnight_utc(self.as_of)
+        seeds = seeds or Seeds()
         with self._lock:
-            oracle = person_index(self._iter_clients())
+            oracle = person_index(self._iter_clients(), seeds)
+            contacts = oracle.contacts
             totals: Counter[str] = Counter()
             statuses: Counter[str] = Counter()
             historical_statuses: Counter[str] = Counter()
             by_month: Counter[str] = Counter()
             rules: dict[int, str] = {}
             status_by_id: dict[int, str] = {}
+            appointment_matches: dict[int, tuple[str | None, str]] = {}
+            money: dict[int, tuple[Decimal, Decimal]] = {}
+            payments = dict.fromkeys(contacts.keys, Decimal(0))
             for appt in self._stream(None, None, False):
                 totals["appointments"] += 1
                 statuses[appt.status] += 1
+                contact, rule = contacts.match(
+                    appt.first_name, appt.last_name, appt.email, appt.phone, ("appointment", appt.id)
+                )
                 if self._exhaustive:
                     status_by_id[appt.id] = appt.status
+                    appointment_matches[appt.id] = (None if contact is None else contacts.keys[contact], rule)
+                    money[appt.id] = (Decimal(_TYPES[appt.type_id].price), Decimal(appt.amount_paid))
+                    if contact is not None:  # what a contact paid on its appointments, whatever their status
+                        payments[contacts.keys[contact]] += Decimal(appt.amount_paid)
                 if appt.start < now:
                     totals["historical"] += 1
                     historical_statuses[appt.status] += 1
@@ -405,23 +418,27 @@ class Account:
                     totals["future_canceled"] += 1
                 else:
                     totals["future_active"] += 1
-                    person, rule = oracle.resolve(appt.first_name, appt.last_name, appt.email, appt.phone)
-                    totals["future_unmatched" if person is None else "future_matched"] += 1
+                    totals["future_unmatched" if contact is None else "future_matched"] += 1
                     by_month[appt.start.strftime("%Y-%m")] += 1
                     if self._exhaustive:
                         rules[appt.id] = rule
-            revenue: dict[int, Decimal] = {}
+            revenue: dict[int, Decimal] = {}  # per contact
+            order_matches: dict[int, tuple[str | None, str]] = {}
             unmatched = Decimal(0)
             orders = 0
             for order in self._orders_newest_first():
                 orders += 1
-                if order.status not in REVENUE_STATUSES:
+                contact, rule = contacts.match(
+                    order.first_name, order.last_name, order.email, order.phone, ("order", order.id)
+                )
+                if self._exhaustive:
+                    order_matches[order.id] = (None if contact is None else contacts.keys[contact], rule)
+                if order.status.strip(" ").lower() not in seeds.revenue_statuses:
                     continue
-                person, _ = oracle.resolve(order.first_name, order.last_name, order.email, order.phone)
-                if person is None:
+                if contact is None:
                     unmatched += Decimal(order.total)
                 else:
-                    revenue[person] = revenue.get(person, Decimal(0)) + Decimal(order.total)
+                    revenue[contact] = revenue.get(contact, Decimal(0)) + Decimal(order.total)
             every_status = ("scheduled", "canceled", "no_show")
             truth: dict[str, Any] = {
                 "clients": len(self._clients),
@@ -435,7 +452,7 @@ class Account:
                 "status_counts": {s: statuses[s] for s in every_status},
                 "historical_status_counts": {s: historical_statuses[s] for s in every_status},
                 "future_by_month": dict(sorted(by_month.items())),
-                # paid and delivered orders, matched and unmatched (the metric's documented meaning)
+                # paid and delivered orders (seeds/order_statuses.csv), matched and unmatched (the metric's meaning)
                 "revenue_total": sum(revenue.values(), Decimal(0)) + unmatched,
                 "contacts_with_revenue": len(revenue),
                 "unmatched_revenue": unmatched,
@@ -447,7 +464,18 @@ class Account:
                 truth["future_rule_counts"] = {r: sum(1 for v in rules.values() if v == r) for r in RULES}
                 truth["status_by_id"] = status_by_id
                 truth["revenue_by_email"] = {
-                    normalise_email(self._client(self._clients.primary_client(p)).email): v for p, v in revenue.items()
+                    normalise_email(self._client(self._clients.primary_client(oracle.contact_person[c])).email): v
+                    for c, v in revenue.items()
+                }
+                # per record and per contact, contacts by their merge identifier (marts.contacts.merge_identifier)
+                truth["appointment_matches"] = appointment_matches
+                truth["order_matches"] = order_matches
+                truth["contacts"] = dict(zip(contacts.keys, contacts.merge_rules, strict=True))
+                truth["appointment_money"] = money  # (price, amount paid) per appointment
+                truth["appointment_payments_by_contact"] = payments
+                truth["appointment_payments"] = sum(payments.values(), Decimal(0))
+                truth["order_revenue_by_contact"] = {
+                    key: revenue.get(contact, Decimal(0)) for contact, key in enumerate(contacts.keys)
                 }
             return truth
 

@@ -184,7 +184,9 @@ def appointment_query(params: _Params) -> AppointmentQuery:
 
 
 class SandboxServer:
-    """Serves accounts keyed by user id; `request_log` records (method, path, status) per request."""
+    """Serves accounts keyed by user id; `request_log` records (method, path, status) per request, in the order they
+    arrived: an entry is logged as its request arrives, with status None until the reply is decided (a faulted
+    delay, say), so a test can act the moment a named request reaches the server."""
 
     def __init__(
         self,
@@ -199,7 +201,7 @@ class SandboxServer:
         self._limiter = RateLimiter() if rate_limit else None
         self._faults = FaultBook()
         self._log_lock = threading.Lock()
-        self.request_log: list[tuple[str, str, int]] = []
+        self.request_log: list[tuple[str, str, int | None]] = []
         self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -256,9 +258,21 @@ class SandboxServer:
             if self._limiter is not None:
                 self._limiter.leave()
 
-    def record(self, method: str, target: str, status: int) -> None:
+    def arrived(self, method: str, target: str) -> tuple[str, str, None]:
+        """Log a request as it arrives; ``answered`` fills in its status."""
+        entry = (method, target, None)
         with self._log_lock:
-            self.request_log.append((method, target, status))
+            self.request_log.append(entry)
+        return entry
+
+    def answered(self, entry: tuple[str, str, None], status: int) -> None:
+        """The status of a logged request, once its reply is decided. Searched from the end (it is usually there),
+        by identity: a caller may have emptied the log meanwhile (bench/serve.py drains it between runs)."""
+        with self._log_lock:
+            for index in range(len(self.request_log) - 1, -1, -1):
+                if self.request_log[index] is entry:
+                    self.request_log[index] = (entry[0], entry[1], status)
+                    return
 
     def _answer(self, method: str, target: str, authorization: str | None) -> Reply:
         user_id, account = self._authenticate(authorization)
@@ -382,11 +396,12 @@ def _handler_for(sandbox: SandboxServer) -> type[BaseHTTPRequestHandler]:
             """Silenced: tests and the CLI read `request_log` instead of per-request stderr noise."""
 
         def _serve(self) -> None:
+            entry = sandbox.arrived(self.command, self.path)
             length = int(self.headers.get("Content-Length") or 0)
             if length:
                 self.rfile.read(length)
             reply = sandbox.handle(self.command, self.path, self.headers.get("Authorization"))
-            sandbox.record(self.command, self.path, reply.status)
+            sandbox.answered(entry, reply.status)
             try:
                 self._send(reply)
             except (BrokenPipeError, ConnectionResetError):

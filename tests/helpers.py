@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import duckdb
 import pytest
@@ -193,6 +194,15 @@ def kill_when(process: subprocess.Popen, reached: Callable[[], bool], what: str,
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
+
+
+def request_arrives(server: SandboxServer, endpoint: str) -> Callable[[], bool]:
+    """True once a request for ``endpoint`` (``/orders``) reaches ``server`` after this call. The sandbox logs a
+    request as it arrives, so with a delaying fault on that endpoint a kill lands while the run waits for its answer,
+    at the same moment every time."""
+    seen = len(server.request_log)
+    path = f"{urlsplit(server.base_url).path}{endpoint}"
+    return lambda: any(target.split("?")[0] == path for _, target, _ in server.request_log[seen:])
 
 
 def normalized_package(warehouse: Path, tenant_id: str = "default") -> Callable[[], bool]:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dlt
 import duckdb
 import pytest
 from helpers import (
@@ -114,6 +115,53 @@ def test_another_account_under_the_same_tenant_is_refused_before_anything_loads(
     assert "\n" not in line and API_KEY not in line
     assert {t: env.scalar(f"select count(*) from raw_acuity.{t}") for t in tables} == counts
     assert analyst_path(env.warehouse).read_bytes() == published
+
+
+def test_a_warehouse_older_than_the_account_record_is_checked_against_its_raw_account_table(env: Env) -> None:
+    """Warehouses written before the tenant's state named its account (extract/pipeline.py::recorded_state): the
+    check falls back to the account the raw ``account`` table holds. Another account is refused as above; the
+    tenant's own account syncs, and from then on the state names it."""
+    from dlt.pipeline.helpers import pipeline_drop
+
+    from extract.pipeline import make_pipeline
+    from extract.source import SourceState
+    from transform import warehouse as warehouses
+
+    def tenant_pipeline() -> dlt.Pipeline:
+        target = warehouses.current()
+        return make_pipeline("default", target.destination(), target.pipelines_dir)
+
+    def recorded_account() -> str | None:
+        pipeline = tenant_pipeline()
+        pipeline.sync_destination()
+        return SourceState.of(pipeline.state.get("sources", {})).account_id
+
+    assert env.sync().failures == []
+    assert recorded_account() == USER_ID
+    # what `dlt pipeline acuity_default drop --state-paths account --state-only` does: the state, in the warehouse
+    # too, as an older version of the pipeline left it
+    pipeline_drop(tenant_pipeline(), state_paths="account", state_only=True)()
+    assert recorded_account() is None
+    counts = env.scalar("select count(*) from raw_acuity.sync_runs")
+    published = analyst_path(env.warehouse).read_bytes()
+    other = build_account("seed", 7, AS_OF)
+    with SandboxServer({OTHER_USER_ID: (API_KEY, other)}) as server:
+        env.monkeypatch.setenv("ACUITY_BASE_URL", server.base_url)
+        env.monkeypatch.setenv("ACUITY_USER_ID", OTHER_USER_ID)
+        refused = env.sync()
+    env.monkeypatch.setenv("ACUITY_BASE_URL", env.server.base_url)
+    env.monkeypatch.setenv("ACUITY_USER_ID", USER_ID)
+
+    assert len(refused.failures) == 1
+    line = refused.failures[0]
+    assert f"holds Acuity account {USER_ID}" in line and f"reach account {OTHER_USER_ID}" in line, line
+    assert "None" not in line and "\n" not in line
+    assert env.scalar("select count(*) from raw_acuity.sync_runs") == counts, "nothing loaded, not even a run row"
+    assert analyst_path(env.warehouse).read_bytes() == published
+
+    assert env.sync().failures == []
+    assert recorded_account() == USER_ID
+    env.assert_marts_equal_ground_truth()
 
 
 def test_the_demo_never_mixes_into_the_real_account_and_the_real_one_backfills(tmp_path: Path) -> None:

@@ -105,3 +105,20 @@ def test_form_answers_and_labels_are_queryable(synced_env: Env) -> None:
         (row["id"], label["id"], label["name"], label["color"]) for row in served for label in row.get("labels") or []
     )
     assert len(labels) > 0
+
+
+def test_appointment_money_equals_the_sandbox_value_by_value(synced_env: Env) -> None:
+    """price and amount_paid of each appointment, what each contact paid on its appointments and the account's
+    total, against the sandbox's records."""
+    truth = synced_env.account.ground_truth()
+    money = synced_env.query("select appointment_id, price, amount_paid from marts.appointments")
+    assert {i: (price, paid) for i, price, paid in money} == truth["appointment_money"]
+    paid = synced_env.query(
+        """select c.merge_identifier, r.appointment_payments from marts.contact_revenue r
+           join marts.contacts c using (tenant_id, contact_id)"""
+    )
+    assert dict(paid) == truth["appointment_payments_by_contact"]
+    assert synced_env.query("select appointment_payments from marts.revenue_reconciliation") == [
+        (truth["appointment_payments"],)
+    ]
+    assert truth["appointment_payments"] > 0 and len({p for _, p, _ in money}) > 1, "the values can tell apart"

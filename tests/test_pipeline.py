@@ -12,7 +12,7 @@ import pytest
 import yaml
 from helpers import AS_OF, Env
 
-from transform.paths import PROJECT_DIR
+from transform.paths import PROJECT_DIR, analyst_path
 
 MODEL_YAML = sorted((PROJECT_DIR / "models").rglob("*.yml"))
 RAW_TABLES = ("appointments", "clients", "orders", "calendars", "appointment_types", "account")
@@ -207,6 +207,47 @@ def test_order_times_reach_the_revenue_mart(synced_env: Env) -> None:
     assert filled[0] > 0 and filled == (filled[0], filled[0], filled[0])
 
 
+def project_copy(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the dbt project that every dbt run of this test uses, for a test to break on purpose."""
+    import transform.dbt
+
+    for part in ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "analyses", "tests/dbt"):
+        source = PROJECT_DIR / part
+        copy = shutil.copytree if source.is_dir() else shutil.copyfile
+        (project / part).parent.mkdir(parents=True, exist_ok=True)
+        copy(source, project / part)
+    monkeypatch.setattr(transform.dbt, "PROJECT_DIR", project)
+    return project
+
+
+def test_a_build_whose_invariant_fails_publishes_nothing_and_says_so(
+    env: Env, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The publish gate, proved by a real build: the project (a copy) gains an invariant that no warehouse with
+    future appointments passes. The run syncs, builds every model, fails that test, and leaves the analysts' copy
+    byte for byte as the last good run left it, saying so in one line."""
+    from transform.run import report_run
+
+    project = project_copy(tmp_path / "project", env.monkeypatch)
+    assert env.sync().failures == []
+    published = analyst_path(env.warehouse).read_bytes()
+    (project / "tests" / "dbt" / "assert_deliberately_broken.sql").write_text(
+        "-- fails whenever there is a future appointment\nselect appointment_id from {{ ref('future_appointments') }}\n"
+    )
+
+    report = env.sync()
+
+    assert [s.status for s in report.syncs] == ["success"] and report.dbt is not None
+    assert not report.dbt.success and report.dbt.counts.get("fail") == 1 and "error" not in report.dbt.counts
+    assert [line.split(":")[0] for line in report.failures] == ["dbt build"], report.failures
+    assert "assert_deliberately_broken" in report.failures[0]
+    assert report.published is None
+    assert analyst_path(env.warehouse).read_bytes() == published
+    assert report_run(report) == 1
+    printed = capsys.readouterr().out.splitlines()
+    assert printed.count("Nothing published: the analysts' copy still holds the last good run.") == 1, printed
+
+
 def test_a_project_that_does_not_parse_fails_in_one_line_without_a_traceback(
     workdir: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -215,14 +256,8 @@ def test_a_project_that_does_not_parse_fails_in_one_line_without_a_traceback(
     import transform.dbt
     from transform import warehouse as warehouses
 
-    project = workdir / "project"
-    for part in ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "analyses", "tests/dbt"):
-        source = PROJECT_DIR / part
-        copy = shutil.copytree if source.is_dir() else shutil.copyfile
-        (project / part).parent.mkdir(parents=True, exist_ok=True)
-        copy(source, project / part)
+    project = project_copy(workdir / "project", monkeypatch)
     (project / "models" / "marts" / "broken.sql").write_text("select 1 as x {% if true %}\n")  # no endif
-    monkeypatch.setattr(transform.dbt, "PROJECT_DIR", project)
 
     outcome = transform.dbt.run_dbt(["build"], warehouses.current())
 

@@ -22,6 +22,7 @@ from helpers import (
     kill_when,
     loading_package,
     pipeline_process,
+    request_arrives,
     run_pipeline,
 )
 
@@ -220,9 +221,10 @@ def test_kill_9_at_any_stage_then_rerun_equals_a_clean_run(tmp_path: Path, stage
         crashed = tmp_path / "crashed" / "acuity.duckdb"
         if stage == "extract":
             server.inject(Fault(status=200, times=1, delay=30, path="/orders"))
+            orders_requested = request_arrives(server, "/orders")
         victim = pipeline_process(crashed_env, "--as-of", AS_OF.isoformat())
         if stage == "extract":
-            kill_when(victim, lambda: any("/orders" in e[1] for e in server.request_log[-3:]), "the orders request")
+            kill_when(victim, orders_requested, "the orders request")
         elif stage == "load":
             kill_when(victim, loading_package(crashed), "a normalized load package")
         else:

@@ -4,15 +4,18 @@ identity rules (sandbox/matching.py), fed the JSON the API serves: every record 
 
 from __future__ import annotations
 
+import base64
 import bisect
 import json
 import re
+import socket
 import time
 import tracemalloc
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -707,6 +710,22 @@ def test_fault_injection(fresh):
         response.json()
     logged = [entry for entry in server.request_log if entry[1].startswith("/api/v1/appointments")]
     assert [status for _, _, status in logged] == [429, 429, 200, 200]
+
+
+def test_a_request_is_logged_when_it_arrives_and_its_status_when_answered(fresh):
+    """A kill "during the orders request" acts on the log: the entry must be there while the reply is still delayed."""
+    _, server, session = fresh
+    server.inject(Fault(status=200, times=1, delay=60, path="/orders"))
+    address = urlsplit(server.base_url)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as held:
+        basic = base64.b64encode(f"{USER}:{KEY}".encode())
+        held.sendall(b"GET /api/v1/orders HTTP/1.1\r\nHost: sandbox\r\nAuthorization: Basic %s\r\n\r\n" % basic)
+        deadline = time.monotonic() + 30
+        while not server.request_log and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert server.request_log == [("GET", "/api/v1/orders", None)], "logged on arrival, not yet answered"
+    assert session.get(session.base + "/me", timeout=10).status_code == 200
+    assert server.request_log == [("GET", "/api/v1/orders", None), ("GET", "/api/v1/me", 200)]
 
 
 # ---- large scenario ------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from helpers import (
     killed_publishing,
     loading_package,
     pipeline_process,
+    request_arrives,
     run_pipeline,
 )
 from test_day_n import day_n_env, query
@@ -74,9 +75,10 @@ def _kill_a_run(server: SandboxServer, warehouse: Path, env: dict[str, str], arg
         return
     if stage == "extract":
         server.inject(Fault(status=200, times=1, delay=30, path="/orders"))
+        orders_requested = request_arrives(server, "/orders")
     victim = pipeline_process(env, *args)
     if stage == "extract":
-        kill_when(victim, lambda: any("/orders" in e[1] for e in server.request_log[-3:]), "the orders request")
+        kill_when(victim, orders_requested, "the orders request")
     elif stage == "normalize":
         extracted = pipelines_dir(warehouse) / "acuity_default" / "normalize" / "extracted"
         kill_when(victim, lambda: extracted.exists() and any(extracted.iterdir()), "an extracted package")

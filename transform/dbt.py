@@ -31,9 +31,13 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # dbt colours unit-test diffs even when n
 
 @dataclass
 class DbtOutcome:
+    """What one dbt command did: failing nodes (``error``/``fail``) and data tests that only warn (``warnings``, a
+    seed row naming nothing, say), one ``"<node>: <message>"`` line each, and how many nodes ended in each status."""
+
     success: bool
     failures: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def target_path(warehouse: Warehouse | None = None) -> Path:
@@ -99,10 +103,10 @@ class DbtProcess:
         for node in result.get("nodes", []):
             status = node["status"]
             outcome.counts[status] = outcome.counts.get(status, 0) + 1
-            if status in ("error", "fail"):
+            if status in ("error", "fail", "warn"):
                 message = _ANSI.sub("", " ".join(str(node.get("message") or "").split()))
                 label = node.get("label") or node["unique_id"].split(".")[-1]
-                outcome.failures.append(f"{label}: {message}")
+                (outcome.warnings if status == "warn" else outcome.failures).append(f"{label}: {message}")
         if not outcome.success and not outcome.failures:
             detail = result.get("error") or f"dbt exited with code {returncode} (see the output above)"
             outcome.failures.append(" ".join(_ANSI.sub("", detail).split()))

@@ -136,6 +136,8 @@ def run(
             # No --vars: the models take as-of from the run rows, and unchanged vars keep dbt's partial parse.
             report.dbt = dbt.run(["build", "--exclude-resource-type", "unit_test"], artifacts=False)
             report.dbt_seconds = time.perf_counter() - dbt_started
+            for warning in report.dbt.warnings:  # a test that only warns must still be seen: one line each
+                log(f"  dbt warning: {warning}")
             step.stop_if_the_disk(" ".join(report.dbt.failures))
             if report.dbt.success and target.target == "duckdb":
                 step.doing = "publishing the analysts' copy"

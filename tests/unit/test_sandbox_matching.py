@@ -20,6 +20,7 @@ import yaml
 
 from sandbox import build_account
 from sandbox.matching import ContactIndex, PersonIndex, normalise_email, normalise_name, normalise_phone
+from sandbox.seeds import Seeds
 
 pytestmark = pytest.mark.unit
 
@@ -101,6 +102,12 @@ def test_email_and_phone_normalisation_equal_the_sql_macros() -> None:
     assert [normalise_phone(v) for v in values] == sql_values(str(macros().normalise_phone("a")), rows)
 
 
+def test_phone_normalisation_with_a_tenants_country_code_equals_the_sql_macro() -> None:
+    values = EDGE_CASES + [person[3] for person in seed_values()]
+    rows = [(v, "44") for v in values]
+    assert [normalise_phone(v, "44") for v in values] == sql_values(str(macros().normalise_phone("a", "b")), rows)
+
+
 def test_name_normalisation_equals_the_sql_macro() -> None:
     pairs = [(a, b) for a in [*EDGE_CASES[:6], "Ann", " ann"] for b in [*EDGE_CASES[:4], "Lee", "LEE "]]
     pairs += [person[:2] for person in seed_values()]
@@ -136,6 +143,38 @@ def test_records_match_by_email_then_unique_phone_then_unique_name() -> None:
     assert index.match(" cy ", "RAY", "", "") == (2, "client_id")
     assert index.match("Bo", "Ray", "", "") == (None, "unmatched")  # name of two contacts
     assert index.match("", "", "", "") == (None, "unmatched")  # no name is not a name
+
+
+def test_seed_rows_apply_as_the_models_apply_them() -> None:
+    """An ignored email names nobody (its records fall back to their phones, labelled manual), a record kept apart is
+    a contact of its own (its name and phone now name two contacts), an assignment wins over every rule."""
+    seeds = Seeds(
+        ignored=(("email", " DESK@studio.example"),),
+        kept_apart=(("phone", "+1 212 555 0100", "ANN LEE"),),
+        assignments=(("order", 7, "email:ann@x.example"), ("order", 8, "email:nobody@x.example")),
+    )
+    index = ContactIndex(
+        [
+            ("Ann", "Lee", "ann@x.example", "(212) 555-0100"),
+            ("Ann", "Lee", "", "2125550100"),  # would join Ann by phone: kept apart
+            ("Bo", "Ray", "desk@studio.example", "212-555-0199"),
+            ("Cy", "Ray", "Desk@Studio.example", "212-555-0198"),
+        ],
+        seeds,
+    )
+    assert dict(zip(index.keys, index.merge_rules, strict=True)) == {
+        "email:ann@x.example": "single",
+        "manual:12125550100|ann lee": "manual",
+        "phone:12125550199": "manual",
+        "phone:12125550198": "manual",
+    }
+    assert index.match("Zed", "Zed", "desk@studio.example", "") == (None, "unmatched")
+    assert index.match("Zed", "Zed", "", "212-555-0199") == (2, "phone")
+    assert index.match("Ann", "Lee", "", "2125550100") == (None, "unmatched")
+    assert index.match("Zed", "Zed", "", "", ("order", 7)) == (0, "manual")
+    assert index.match("Zed", "Zed", "", "", ("order", 8)) == (None, "unmatched"), "names no contact: no effect"
+    national = ContactIndex([("Di", "Ng", "", "212 555 0123")], Seeds(phone_country_code="44"))
+    assert national.keys == ["phone:442125550123"]
 
 
 def test_person_index_refuses_a_contact_that_merges_two_persons() -> None:
