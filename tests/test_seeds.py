@@ -188,6 +188,7 @@ def choose_rows(warehouse: Path) -> tuple[list[Edit], dict[str, Any]]:
         ("ignored_identifiers", ("*", "email", busiest[1][0], "the booking widget's placeholder")),
         ("order_statuses", ("unpaid", "true")),
         ("tenant_settings", ("south", "44")),
+        ("contact_assignments", ("north", "appointment", "1", target, "an appointment that never was")),
     ]
     targets = {
         "appointment": upcoming[0]["record_id"],
@@ -273,12 +274,15 @@ def test_a_contact_assignment_makes_the_record_manual(world: World, tmp_path: Pa
     assert [i for i, r in world.after["north"]["appointments"].items() if r[1] == "manual"] == [targets["appointment"]]
 
 
-def test_an_assignment_naming_no_contact_changes_nothing_and_is_reported_on_its_own_line(world: World) -> None:
+def test_an_assignment_naming_no_contact_or_no_record_changes_nothing_and_is_reported_on_its_own_line(
+    world: World,
+) -> None:
     nobody = world.targets["nobody_appointment"]
     assert world.after["north"]["appointments"][nobody] == world.baseline["north"]["appointments"][nobody]
-    warnings = [line for line in world.after_output if "dbt warning" in line]
-    assert len(warnings) == 1 and "\n" not in warnings[0], world.after_output
+    warnings = sorted(line for line in world.after_output if "dbt warning" in line)
+    assert len(warnings) == 2 and not any("\n" in line for line in warnings), world.after_output
     assert "contact_assignments.contact" in warnings[0] and "Got 1 result" in warnings[0]
+    assert "contact_assignments.record_id" in warnings[1] and "Got 1 result" in warnings[1]
 
 
 def test_a_record_kept_apart_is_a_contact_of_its_own(world: World, tmp_path: Path) -> None:
