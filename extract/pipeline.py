@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import uuid
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 import dlt
 import pyarrow as pa
 from dlt.common.destination import Destination
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from extract import arrow
 from extract.absence import Budget
@@ -156,7 +158,7 @@ def _current_versions(pipeline: dlt.Pipeline, tenant_id: str, span: DateSpan) ->
                 f"select id, _dlt_id from {table} where tenant_id = %s and _dlt_valid_to is null and {span.sql()}",
                 tenant_id,
             )
-    except Exception:  # no appointments table yet
+    except DatabaseUndefinedRelation:  # no appointments table yet
         return {}
     return dict(rows or [])
 
@@ -175,9 +177,11 @@ def read_prior(pipeline: dlt.Pipeline, tenant_id: str, window: AppointmentWindow
             with pipeline.sql_client() as sql:
                 qualified = sql.make_qualified_table_name(table)
                 args = () if table == "appointments" else (tenant_id,)
-                with sql.execute_query(query.format(table=qualified), *args) as cursor:
+                with sql.execute_query(query.format(table=qualified), *args) as cursor, warnings.catch_warnings():
+                    # dlt's DuckDB cursor calls DuckDB's deprecated fetch_arrow_table (dlt 1.31, duckdb 1.5)
+                    warnings.simplefilter("ignore", DeprecationWarning)
                     answer = cursor.arrow()
-        except Exception:  # no such table yet: nothing to retire
+        except DatabaseUndefinedRelation:  # no such table yet: nothing to retire
             continue
         if answer is not None and answer.num_rows:
             found[table] = answer.column(0).combine_chunks().drop_null()
@@ -255,7 +259,7 @@ def recorded_state(pipeline: dlt.Pipeline, tenant_id: str) -> SourceState:
                 f"select distinct cast(id as varchar) from {table} where tenant_id = %s and _dlt_valid_to is null",
                 tenant_id,
             )
-    except Exception:  # no account table yet: a first sync
+    except DatabaseUndefinedRelation:  # no account table yet: a first sync
         return state
     known = rows[0][0] if rows and len(rows) == 1 else None
     return dataclasses.replace(state, account_id=known) if known is not None and known.isdigit() else state
