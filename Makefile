@@ -34,7 +34,8 @@ $(STAMP): pyproject.toml
 	@$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
-## Extract from Acuity (or the embedded sandbox when no credentials are set), build the dbt models, print the summary.
+## Extract from Acuity (or the embedded demo before any real account), build the dbt models, print the summary.
+## For interactive use: cron and systemd call .venv/bin/acuity-elt, whose exit code make would turn into 2 on failure.
 pipeline: $(STAMP)
 	@$(BIN)/python -m transform $(ARGS)
 

@@ -149,6 +149,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ACUITY_DUCKDB_MEMORY_LIMIT", "DuckDB's memory limit", "1GB", default="512MB"),
     Setting("ACUITY_DBT_VERBOSE", "1: dbt's progress, debug log and JSON artifacts", "1", default_text="off"),
     Setting("ACUITY_PROGRESS", "dlt's progress display on a terminal (log, tqdm, ...)", "tqdm", default="log"),
+    Setting(
+        "ACUITY_FORCE_AS_OF", "1: accept an as-of earlier than the last run's or over 7 days ahead of the clock", "1",
+        default_text="off", flag="--force-as-of",
+    ),
 )  # fmt: skip
 BY_KEY: Mapping[str, Setting] = {s.key: s for s in SETTINGS if s.key}
 BY_ENV: Mapping[str, Setting] = {s.env: s for s in SETTINGS}

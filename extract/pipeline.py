@@ -53,6 +53,8 @@ _STEPS = ("extract", "normalize", "load")
 # Every column is declared so the table has them all even when the first run ever recorded is a failure.
 SYNC_RUN_COLUMNS: dict[str, Any] = {
     **{name: {"data_type": "text"} for name in ("run_id", "tenant_id", "tenant_label", "status", "error", "load_id")},
+    # where a run that did not succeed stopped: extract, normalize, load (dlt's steps), dbt or publish (transform.run)
+    "stage": {"data_type": "text"},
     **{name: {"data_type": "timestamp"} for name in ("as_of", "started_at", "finished_at")},
     "window_first": {"data_type": "date"},
     "window_last": {"data_type": "date"},
@@ -98,6 +100,8 @@ class SyncResult:
     recovered: str | None = None  # what was done about a load an earlier, killed run left pending
     reconcile: ReconcileRead | None = None  # the slice of older history re-read, when there was one
     held: str | None = None  # why records a read did not return were kept instead of retired (the run then fails)
+    stage: str | None = None  # where a failed sync stopped (extract, normalize, load)
+    recorded: bool = False  # whether its run row was written (not when dlt holds a pending load)
 
     @property
     def fetched(self) -> Counter[str]:
@@ -225,6 +229,8 @@ def finish_pending_load(pipeline: dlt.Pipeline) -> str | None:
     try:
         pipeline.run()  # no data: loads the normalized packages only
     except Exception as exc:
+        if (stop := _signal_in(exc)) is not None:  # a stop is not a package that cannot load: leave it for later
+            raise stop from exc
         pipeline.abort_packages()
         return f"abandoned the load an interrupted run left pending ({one_line(exc)}); this run re-reads its window"
     return "finished loading what an interrupted run had extracted"
@@ -299,10 +305,12 @@ def sync_tenant(
     loader_file_format: str | None = "parquet",
     log: Callable[[str], None] = print,
     where: str = "the warehouse",
+    earlier: list[dict[str, Any]] | None = None,
 ) -> SyncResult:
     """Extract + load one tenant, then append its run row (also when the sync failed, with the cause).
 
-    ``where`` names the warehouse in messages.
+    ``where`` names the warehouse in messages; ``earlier`` are run rows earlier runs owe (transform.journal), written
+    with this one. A signal (``KeyboardInterrupt``) is re-raised even where dlt wrapped it: the caller stops the run.
     Into DuckDB the load is parquet: typed and fast, while DuckDB's read_json would re-type ISO-looking strings.
     """
     pipeline = make_pipeline(tenant.tenant_id, destination, pipelines_dir)
@@ -374,7 +382,9 @@ def sync_tenant(
         result.error = str(exc)
         return result
     except Exception as exc:  # recorded in the run row, then re-raised by the caller's report
-        result.error, result.cause = one_line(exc), exc
+        if (stop := _signal_in(exc)) is not None:
+            raise stop from exc
+        result.error, result.cause, result.stage = one_line(exc), exc, stage_of(exc)
     result.seconds = _step_seconds(pipeline)
     result.requests = client.stats.requests
     result.requests_by_endpoint = dict(client.stats.by_endpoint)
@@ -385,6 +395,7 @@ def sync_tenant(
         "tenant_id": tenant.tenant_id,
         "tenant_label": tenant.label or tenant.tenant_id,
         "status": result.status,
+        "stage": result.stage,
         "error": result.error,
         "load_id": load_id,
         "as_of": settings.as_of,
@@ -412,8 +423,12 @@ def sync_tenant(
         # have written already; the next run finishes or abandons it (finish_pending_load) and records itself
         return result
     try:
-        pipeline.run([row], table_name="sync_runs", write_disposition="append", columns=SYNC_RUN_COLUMNS)
+        rows = [row, *(earlier or [])]
+        pipeline.run(rows, table_name="sync_runs", write_disposition="append", columns=SYNC_RUN_COLUMNS)
+        result.recorded = True
     except Exception as exc:
+        if (stop := _signal_in(exc)) is not None:
+            raise stop from exc
         result.status = "failed"
         result.error = result.error or f"could not record the run row: {one_line(exc)}"
         result.cause = result.cause or exc
@@ -469,6 +484,31 @@ def _step_seconds(pipeline: dlt.Pipeline) -> dict[str, float]:
         for step in trace.steps
         if step.step in _STEPS and step.finished_at
     }
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not e for e in seen):
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _signal_in(exc: BaseException) -> BaseException | None:
+    """A stop (SIGINT, SIGTERM) behind an error: dlt wraps one raised inside its steps in ``PipelineStepFailed``, and
+    DuckDB turns one that arrives during a query into its own ``InterruptException``."""
+    for cause in _chain(exc):
+        if isinstance(cause, KeyboardInterrupt):
+            return cause
+        if type(cause).__name__ == "InterruptException":
+            return KeyboardInterrupt(str(cause))
+    return None
+
+
+def stage_of(exc: BaseException) -> str:
+    """The dlt step (extract, normalize, load) an exception of a sync came from; extract when dlt had not begun."""
+    return next((e.step for e in _chain(exc) if getattr(e, "step", None) in _STEPS), "extract")
 
 
 def one_line(exc: BaseException) -> str:

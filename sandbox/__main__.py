@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sandbox.cache import DEFAULT_BUDGET
 from sandbox.generator import LARGE_DEFAULTS, build_account
@@ -35,8 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--as-of",
         type=date.fromisoformat,
-        default=date(2026, 11, 24),
-        help="the account's 'today' (YYYY-MM-DD): history lies before it, bookings after it (default: %(default)s)",
+        default=None,
+        help="the account's 'today' (YYYY-MM-DD): history lies before it, bookings after it (default: today's date,"
+        " so a pipeline run at the clock's as-of sees every booking the account has ahead)",
     )
     parser.add_argument(
         "--user-id",
@@ -74,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    args.as_of = args.as_of or datetime.now(UTC).date()  # UTC: the pipeline's as-of is UTC too
     account = build_account(
         args.scenario,
         args.seed,
@@ -91,6 +93,11 @@ def main(argv: list[str] | None = None) -> None:
     # The key is the caller's own secret: name the user id only, so logs never carry credentials.
     print(f"Acuity sandbox ({args.scenario}, seed {args.seed}, as of {args.as_of}) at {server.base_url}")
     print(f"Basic auth: user id {args.user_id}, password = the --api-key you passed", flush=True)
+    key = "sandbox-key" if args.api_key == "sandbox-key" else "<your --api-key>"  # the default is no secret
+    print(
+        f"Sync it: ACUITY_BASE_URL={server.base_url} ACUITY_USER_ID={args.user_id} ACUITY_API_KEY={key} make pipeline",
+        flush=True,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

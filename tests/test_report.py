@@ -23,7 +23,7 @@ TITLES = (
     "Booked hours per calendar and week",
     "Top 15 contacts by order revenue",
     "Future appointments by match rule",
-    "Skipped appointments per run, by reason",
+    "Runs: where the appointments each run read went",
 )
 CHARTS = len(TITLES)  # per tenant
 
@@ -72,9 +72,11 @@ def test_chromium_draws_every_chart(report_file: Path, tmp_path: Path) -> None:
     assert "unmatched orders" in dom, "the revenue chart shows the unmatched bucket"
     for title in TITLES:
         assert title in dom, f"chart {title!r} is not drawn"
-    for reason in ("historical", "canceled", "unmatched", "missing time", "invalid record", "write failures"):
-        assert f">{reason}<" in dom, f"skip reason {reason!r} has no panel of its own"
-    assert "run (as of)" in dom and "% of bookings" in dom and "booked hours" in dom
+    for bucket in ("future, matched to a contact", "before as-of (kept as history)", "future, canceled (kept)"):
+        assert bucket in dom, f"where appointments went: {bucket!r} is not in the runs chart's legend"
+    assert "Skipped appointments" not in dom, "nothing the runs read is drawn as lost"
+    assert "since the last run" in dom and "today and tomorrow" in dom, "the page opens with the morning view"
+    assert "% of bookings" in dom and "booked hours" in dom
 
 
 @pytest.mark.browser
@@ -99,13 +101,18 @@ def test_summary_lines_match_the_marts_they_name(synced_env: Env) -> None:
             " from marts.revenue_reconciliation"
         )
     lines = text.splitlines()
-    assert lines[1] == (
+    first = next(i for i, line in enumerate(lines) if line.startswith("  marts.future_appointments"))
+    assert first > 1 and lines[1].startswith("  since the last run:"), "the morning view comes first"
+    assert lines[first] == (
         f"  marts.future_appointments: {future:,} appointments — {future - unmatched:,} matched to a contact,"
-        f" {unmatched:,} unmatched"
+        f" {unmatched:,} with no matching contact"
     )
-    assert lines[2].startswith(f"  marts.contacts: {people:,} people, from ")
-    assert f"${total:,.0f} revenue = ${matched:,.0f} from {paying:,} contacts + ${unmatched_revenue:,.0f}" in lines[3]
-    assert re.fullmatch(r"  requests: \d+ \(\d+ rate-limited, retried\)", lines[4])
+    assert lines[first + 1].startswith(f"  marts.contacts: {people:,} people, from ")
+    assert (
+        f"${total:,.0f} revenue = ${matched:,.0f} from {paying:,} contacts + ${unmatched_revenue:,.0f}"
+        in lines[first + 2]
+    )
+    assert re.fullmatch(r"  requests: \d+ \(\d+ rate-limited, retried\)", lines[first + 3])
 
 
 def test_missing_warehouse_is_one_line_error(

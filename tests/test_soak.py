@@ -62,8 +62,13 @@ def test_three_weeks_of_daily_runs_with_crashes_equal_one_clean_run(tmp_path: Pa
 
     assert_same_marts(warehouse, clean)
     assert_same_marts(analyst_path(warehouse), warehouse)
-    runs = query(warehouse, "select status, fetched_appointments from raw_acuity.sync_runs")
-    assert len(runs) >= DAYS + 1 and all(status == "success" and n > 0 for status, n in runs), runs
+    runs = query(warehouse, "select status, fetched_appointments, stage from raw_acuity.sync_runs")
+    done = [n for status, n, _ in runs if status == "success"]
+    assert len(done) >= DAYS + 1 and all(n > 0 for n in done), runs
+    # the killed runs are on record, as interrupted, by the run after each (a kill before a run began leaves none)
+    stopped = [(status, stage) for status, _, stage in runs if status != "success"]
+    assert {status for status, _ in stopped} == {"interrupted"}, stopped
+    assert sorted(stage for _, stage in stopped if stage in ("dbt", "publish")) == ["dbt", "publish"], stopped
     assert query(warehouse, "select distinct tenant_id from raw_acuity.appointments") == [("default",)]
     assert not list(warehouse.parent.glob(".analyst.duckdb.*.tmp"))
 

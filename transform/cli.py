@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from extract import AcuityError
@@ -37,6 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
             "--sandbox", action="store_true", help="sync the embedded sandbox even if credentials are set"
         )
         target.add_argument("--tenants", help="TOML file listing several accounts (env ACUITY_TENANTS_FILE)")
+        target.add_argument(
+            "--force-as-of",
+            action="store_true",
+            help="accept an --as-of earlier than the last run's or more than 7 days ahead of the clock"
+            " (env ACUITY_FORCE_AS_OF=1); without it such a run is refused",
+        )
     docs = sub.add_parser("docs", help="generate and serve dbt docs on 127.0.0.1")
     docs.add_argument("--port", type=int, default=8080)
     sub.add_parser("sql", help="open a read-only DuckDB shell on the warehouse")
@@ -44,6 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit status: 0 success, 1 a failure (one line each on stderr), 2 a bad flag; a stop (SIGINT, SIGTERM) ends the
+    process by that signal after its cleanup, so a shell, cron and make see 130 or 143."""
+    from transform.signals import Interrupted, code_of, die_by, install, requested
+
+    install()  # before anything starts: a stop while dbt's child gets ready is cleaned up like any other
     args = build_parser().parse_args(argv)
     try:
         if args.command == "docs":
@@ -56,24 +68,32 @@ def main(argv: list[str] | None = None) -> int:
             return sql_shell()
         return _run(args)
     except (AcuityError, PipelineError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        if requested() is None:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        stop = Interrupted(requested() or signal.SIGINT)  # a stop that surfaced as another error on its way out
+        print(stop.line(), file=sys.stderr)
+        return die_by(stop.signal_code)
+    except KeyboardInterrupt as stop:
+        if not isinstance(stop, Interrupted):
+            stop = Interrupted(requested() or code_of(stop))
+        print(stop.line(), file=sys.stderr)
+        return die_by(stop.signal_code)
 
 
 def _run(args: argparse.Namespace) -> int:
     from extract.config import settings_from_env
     from transform import warehouse as warehouses
     from transform.dbt import DbtProcess
-    from transform.run import configured_tenants, report_run, run
+    from transform.run import force_as_of, report_run, run, tenants_or_demo
+    from transform.warehouse import warn_about_secrets
 
+    warn_about_secrets()
     # settings and accounts first: a bad setting stops the run before anything starts, and the accounts decide the
     # warehouse (the embedded demo has its own)
     settings = settings_from_env(args.as_of, args.since, args.full_refresh)
-    tenants = [] if args.sandbox else configured_tenants(args.tenants)
+    tenants = tenants_or_demo(args.tenants, args.sandbox)
     # dbt's child starts before the sync: it needs ~2.5 s to get ready, about as long as syncing a small account
     with DbtProcess(warehouses.current(demo=not tenants)) as dbt:
-        report = run(settings, tenants=tenants, dbt=dbt)
+        report = run(settings, tenants=tenants, dbt=dbt, force_as_of=args.force_as_of or force_as_of())
     return report_run(report)

@@ -41,6 +41,9 @@ def node_label(node: Any) -> str:
 
 
 def main(argv: list[str]) -> int:
+    from transform.signals import ignore_in_child
+
+    ignore_in_child()  # the parent stops and reaps this child; a Ctrl-C to the whole group must not print dbt's trace
     # a log file dbt cannot write (a full or read-only disk) must not print a traceback per log line: the command's
     # own failure says what happened, in one line (transform.errors.disk_failure)
     logging.raiseExceptions = False

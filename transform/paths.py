@@ -7,7 +7,9 @@ share anything, and deleting a warehouse's file and its folder starts that wareh
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -40,7 +42,22 @@ def state_dir(warehouse: Path) -> Path:
 def pipelines_dir(warehouse: Path) -> Path:
     """dlt's working folders (``ACUITY_DLT_DIR``); state also lives in the warehouse, so losing these is safe."""
     override = os.environ.get("ACUITY_DLT_DIR")
-    return _in_project(Path(override)) if override else state_dir(warehouse) / "dlt"
+    folder = _in_project(Path(override)) if override else state_dir(warehouse) / "dlt"
+    return _without_quotes(folder) if "'" in str(folder) else folder
+
+
+def _without_quotes(folder: Path) -> Path:
+    """Where dlt works instead of ``folder`` when its path holds a ``'``: a folder of the temp folder named after it.
+
+    dlt's DuckDB loader quotes each load file's path in SQL without escaping it (``read_parquet('<path>')``, and it
+    resolves symlinks first), so a ``'`` anywhere in the path failed every load. Losing this folder is safe (dlt's
+    state lives in the warehouse; a pending load is then re-read by the next run).
+    """
+    return (
+        Path(tempfile.gettempdir())
+        / f"acuity-elt-{os.getuid()}"
+        / hashlib.sha256(str(folder).encode()).hexdigest()[:16]
+    )
 
 
 def dbt_target_dir(warehouse: Path) -> Path:

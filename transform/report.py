@@ -12,7 +12,7 @@ import argparse
 import html
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,10 +23,20 @@ import plotly.graph_objects as go
 from transform import warehouse as warehouses
 from transform.errors import PipelineError
 from transform.paths import analyst_path, published_warehouse
+from transform.summary import TenantSummary, morning_view, read_summaries
 
 TOP_CONTACTS = 15
-SKIP_REASONS = ("historical", "canceled", "unmatched", "missing_time", "invalid_record", "write_failures")
+# where each run's appointments went (marts.sync_runs' buckets), in words: none of them is lost
+RUN_BUCKETS = (
+    ("appointments_persisted", "future, matched to a contact", "#2c7fb8"),
+    ("appointments_skipped_unmatched", "future, no matching contact", "#c0392b"),
+    ("appointments_skipped_canceled", "future, canceled (kept)", "#f39c12"),
+    ("appointments_skipped_historical", "before as-of (kept as history)", "#95a5a6"),
+    ("appointments_skipped_missing_time", "no start time (rejected_records)", "#8e44ad"),
+    ("appointments_skipped_invalid_record", "no id (rejected_records)", "#6c3483"),
+)
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+FAILURES_SHOWN = 10
 
 
 @dataclass
@@ -34,6 +44,7 @@ class TenantCharts:
     tenant_id: str
     headline: str
     figures: list[go.Figure]
+    morning: str = ""  # HTML: what changed, today and tomorrow, how the runs went
 
 
 def default_output() -> Path:
@@ -45,7 +56,7 @@ def default_output() -> Path:
 QUERIES = {
     "weeks": """
         select tenant_id, cast(date_trunc('week', starts_at_local) as date) as week, count(*)
-        from marts.future_appointments group by 1, 2 order by 1, 2
+        from marts.future_appointments where starts_at_local is not null group by 1, 2 order by 1, 2
     """,
     "revenue_months": """
         select tenant_id, cast(date_trunc('month', ordered_at_local) as date) as month,
@@ -71,8 +82,12 @@ QUERIES = {
             sum(coalesce(a.duration_minutes, 0)) / 60.0
         from marts.appointments as a
         where a.status in ('scheduled', 'no_show') and a.starts_at_local is not null
-            and a.starts_at_utc >= a.as_of - interval '56 days' and a.starts_at_utc < a.as_of + interval '56 days'
+            and a.starts_at_local >= date_trunc('week', a.as_of) - interval '56 days'
+            and a.starts_at_local < date_trunc('week', a.as_of) + interval '63 days'
         group by 1, 2, 3 order by 1, 2, 3
+    """,
+    "calendars": """
+        select distinct tenant_id, calendar from marts.appointments where calendar is not null order by 1, 2
     """,
     "top_contacts": """
         select tenant_id, false, first_name, last_name, email, order_revenue, contact_id
@@ -84,9 +99,9 @@ QUERIES = {
     "rules": """
         select tenant_id, match_rule, count(*) from marts.future_appointments group by 1, 2 order by 1, 3 desc, 2
     """,
-    "skips": f"""
-        select tenant_id, as_of, run_id, fetched, {", ".join(f"appointments_skipped_{r}" for r in SKIP_REASONS)}
-        from marts.sync_runs order by tenant_id, as_of, run_id
+    "runs": f"""
+        select tenant_id, started_at, run_id, status, stage, error, as_of, {", ".join(k for k, _, _ in RUN_BUCKETS)}
+        from marts.sync_runs order by tenant_id, started_at, run_id
     """,
 }
 
@@ -104,30 +119,63 @@ def read_tenant_charts(connection: Any) -> list[TenantCharts]:
         """,
     )
     data = {name: _rows(connection, sql) for name, sql in QUERIES.items()}
+    summaries = {summary.tenant_id: summary for summary in read_summaries(connection)}
     sections = []
     for tenant_id, as_of, future, matched, unmatched, total, matched_revenue, unmatched_revenue, paying in runs:
         mine = {name: [row[1:] for row in rows if row[0] == tenant_id] for name, rows in data.items()}
         headline = (
             f"As of {as_of:%Y-%m-%d %H:%M} UTC: {future:,} future appointments ({matched:,} matched to a contact,"
-            f" {unmatched:,} unmatched). Revenue ${_money(total)}: ${_money(matched_revenue)} from {paying:,}"
-            f" contacts and ${_money(unmatched_revenue)} from orders that match no contact."
+            f" {unmatched:,} with no matching contact). Revenue ${_money(total)}: ${_money(matched_revenue)} from"
+            f" {paying:,} contacts and ${_money(unmatched_revenue)} from orders that match no contact."
         )
+        first_week = _monday(as_of.date()) - timedelta(weeks=8)
+        calendars = [calendar for (calendar,) in mine["calendars"]]
         figures = [
             weekly_chart(mine["weeks"]),
             revenue_by_month_chart(mine["revenue_months"]),
             rates_by_month_chart(mine["rate_months"]),
             weekday_hour_chart(mine["weekday_hours"]),
-            utilisation_chart(mine["calendar_weeks"]),
+            utilisation_chart(mine["calendar_weeks"], calendars, first_week, 17),
             revenue_chart([row[:5] for row in mine["top_contacts"]]),
             match_rule_chart(mine["rules"]),
-            skip_reasons_chart(mine["skips"]),
+            runs_chart(mine["runs"]),
         ]
-        sections.append(TenantCharts(tenant_id, headline, figures))
+        morning = morning_html(summaries[tenant_id], mine["runs"]) if tenant_id in summaries else ""
+        sections.append(TenantCharts(tenant_id, headline, figures, morning))
     return sections
 
 
+def morning_html(summary: TenantSummary, runs: list[tuple[Any, ...]]) -> str:
+    """The summary's morning view (transform.summary.morning_view, the same words) and the latest failed runs."""
+    lines = "".join(f"<li>{html.escape(line.strip())}</li>" for line in morning_view(summary))
+    failed = [run for run in runs if run[2] != "success"][-FAILURES_SHOWN:][::-1]
+    rows = "".join(
+        f"<tr><td>{started:%Y-%m-%d %H:%M}</td><td>{html.escape(status)}</td><td>{html.escape(stage or '')}</td>"
+        f"<td>{html.escape(error or '')}</td></tr>"
+        for started, _, status, stage, error, *_ in failed
+    )
+    table = (
+        '<table class="failures"><caption>Runs that failed or were interrupted (marts.sync_runs)</caption>'
+        f"<tr><th>started (UTC)</th><th>status</th><th>stage</th><th>error</th></tr>{rows}</table>"
+        if failed
+        else "<p>No run failed or was interrupted.</p>"
+    )
+    return f'<div class="morning"><ul>{lines}</ul>{table}</div>'
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _weeks(first: date, count: int) -> list[date]:
+    return [first + timedelta(weeks=n) for n in range(count)]
+
+
 def weekly_chart(weeks: list[tuple[Any, int]]) -> go.Figure:
-    figure = go.Figure(go.Bar(x=[week for week, _ in weeks], y=[n for _, n in weeks], name="bookings"))
+    """Every week from the first booking's to the last one's, a week with none drawn as zero."""
+    counts = {_as_date(week): n for week, n in weeks}
+    x = _weeks(min(counts), (max(counts) - min(counts)).days // 7 + 1) if counts else []
+    figure = go.Figure(go.Bar(x=x, y=[counts.get(week, 0) for week in x], name="bookings"))
     return _layout(figure, "Future bookings per week (weeks start Monday, calendar-local time)", "week of", "bookings")
 
 
@@ -166,20 +214,20 @@ def weekday_hour_chart(cells: list[tuple[int, int, int]]) -> go.Figure:
     return _layout(figure, "Bookings by weekday and hour (calendar-local time, all history)", "hour", "weekday")
 
 
-def utilisation_chart(rows: list[tuple[str, Any, Decimal]]) -> go.Figure:
-    calendars = sorted({calendar for calendar, _, _ in rows})
+def utilisation_chart(
+    rows: list[tuple[str, Any, Decimal]], calendars: list[str], first_week: date, weeks: int
+) -> go.Figure:
+    """Whole weeks (Monday to Sunday) around as-of's week, each calendar on every week, an empty week at zero."""
+    x = _weeks(first_week, weeks)
+    hours = {(calendar, _as_date(week)): float(value) for calendar, week, value in rows}
     figure = go.Figure(
         [
-            go.Scatter(
-                name=calendar,
-                x=[week for c, week, _ in rows if c == calendar],
-                y=[float(hours) for c, _, hours in rows if c == calendar],
-                mode="lines+markers",
-            )
-            for calendar in calendars
+            go.Scatter(name=calendar, x=x, y=[hours.get((calendar, week), 0.0) for week in x], mode="lines+markers")
+            for calendar in sorted(set(calendars) | {calendar for calendar, _, _ in rows if calendar is not None})
         ]
     )
-    return _layout(figure, "Booked hours per calendar and week (8 weeks back, 8 ahead)", "week of", "booked hours")
+    title = "Booked hours per calendar and week (whole weeks: 8 before as-of's week, it, and 8 after)"
+    return _layout(figure, title, "week of", "booked hours")
 
 
 def revenue_chart(rows: list[tuple[bool, str | None, str | None, str | None, Decimal]]) -> go.Figure:
@@ -207,35 +255,32 @@ def match_rule_chart(rules: list[tuple[str, int]]) -> go.Figure:
     return _layout(figure, "Future appointments by match rule", "", "")
 
 
-def skip_reasons_chart(runs: list[tuple[Any, ...]]) -> go.Figure:
-    """One panel per skip reason, each on its own scale, so 1 of 2,000 is as visible as 1,890: the share of the
-    appointments each run read, runs placed at their as-of on a time axis."""
-    from plotly.subplots import make_subplots
-
-    figure = make_subplots(
-        rows=len(SKIP_REASONS),
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.03,
-        subplot_titles=[reason.replace("_", " ") for reason in SKIP_REASONS],
+def runs_chart(runs: list[tuple[Any, ...]]) -> go.Figure:
+    """Each run at the time it started: where the appointments it read went (stacked, none of them lost), and the
+    runs that failed or were interrupted as red marks, their error on hover."""
+    done = [run for run in runs if run[2] == "success"]
+    figure = go.Figure(
+        [
+            go.Bar(name=words, x=[run[0] for run in done], y=[run[6 + i] or 0 for run in done], marker_color=colour)
+            for i, (_, words, colour) in enumerate(RUN_BUCKETS)
+        ]
     )
-    for i, reason in enumerate(SKIP_REASONS):
-        shares = [100 * (run[3 + i] or 0) / run[2] if run[2] else 0 for run in runs]
+    failed = [run for run in runs if run[2] != "success"]
+    if failed:
         figure.add_trace(
-            go.Bar(
-                name=reason.replace("_", " "),
-                x=[run[0] for run in runs],
-                y=shares,
-                text=[f"{run[3 + i] or 0:,}" for run in runs],
-                hovertext=[run[1] for run in runs],
-            ),
-            row=i + 1,
-            col=1,
+            go.Scatter(
+                name="failed or interrupted",
+                x=[run[0] for run in failed],
+                y=[0] * len(failed),
+                mode="markers",
+                marker={"color": "#e74c3c", "symbol": "x", "size": 12},
+                hovertext=[f"{run[2]} at {run[3]}: {run[4]}" for run in failed],
+            )
         )
-        figure.update_yaxes(title_text="% read", row=i + 1, col=1)
-    figure.update_layout(height=140 * len(SKIP_REASONS) + 120, showlegend=False)
-    figure.update_xaxes(title_text="run (as of)", row=len(SKIP_REASONS), col=1)
-    return _layout(figure, "Skipped appointments per run, by reason (% of the appointments the run read)", "", "")
+    figure.update_layout(barmode="stack")
+    return _layout(
+        figure, "Runs: where the appointments each run read went, and runs that failed", "run", "appointments"
+    )
 
 
 def render_html(sections: list[TenantCharts], generated_at: datetime) -> str:
@@ -243,7 +288,8 @@ def render_html(sections: list[TenantCharts], generated_at: datetime) -> str:
     parts = []
     first = True
     for section in sections:
-        parts.append(f"<h2>Tenant {html.escape(section.tenant_id)}</h2><p>{html.escape(section.headline)}</p>")
+        parts.append(f"<h2>Tenant {html.escape(section.tenant_id)}</h2>{section.morning}")
+        parts.append(f"<p>{html.escape(section.headline)}</p>")
         for figure in section.figures:
             chart = figure.to_html(full_html=False, include_plotlyjs=first, config={"displaylogo": False})
             parts.append(f'<div class="chart">{chart}</div>')
@@ -258,6 +304,9 @@ def render_html(sections: list[TenantCharts], generated_at: datetime) -> str:
 body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }}
 .chart {{ margin: 1.5rem 0; border-top: 1px solid #ddd; }}
 footer {{ color: #777; font-size: 0.85rem; }}
+.morning ul {{ list-style: none; padding-left: 0; font-family: ui-monospace, monospace; white-space: pre-wrap; }}
+.failures {{ border-collapse: collapse; font-size: 0.9rem; }}
+.failures td, .failures th {{ border: 1px solid #ddd; padding: 0.2rem 0.5rem; text-align: left; }}
 </style>
 </head>
 <body>
@@ -301,7 +350,12 @@ def main(argv: list[str] | None = None) -> int:
     except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"Wrote {path}")
+    from transform.tools import which_copy
+
+    postgres = warehouses.current().target == "postgres"
+    copy = "the PostgreSQL warehouse" if postgres else str(analyst_path(published_warehouse()))
+    demo = " (the embedded demo's: no real account has been published yet)" if which_copy() else ""
+    print(f"Wrote {path} from {copy}{demo}")
     return 0
 
 
@@ -327,6 +381,10 @@ def _person(first: str | None, last: str | None, email: str | None) -> str:
 
 def _money(value: Any) -> str:
     return f"{Decimal(str(value or 0)):,.2f}"
+
+
+def _as_date(value: Any) -> date:
+    return value.date() if isinstance(value, datetime) else value
 
 
 if __name__ == "__main__":

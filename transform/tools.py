@@ -25,7 +25,8 @@ from transform.publish import exclusive_run
 ANALYSES_DIR = PROJECT_DIR / "analyses"
 MARTS = (
     "appointments, future_appointments, orders, contacts, contact_revenue, revenue_reconciliation,"
-    " contact_identifiers, appointment_form_answers, appointment_labels, sync_runs, sync_metrics, rejected_records"
+    " contact_identifiers, appointment_form_answers, appointment_labels, sync_runs, sync_metrics, sync_freshness,"
+    " last_run_changes, rejected_records"
 )
 
 
@@ -70,11 +71,21 @@ def sql_shell() -> int:
     """Replace this process with the DuckDB CLI on the analysts' published copy, read-only."""
     warehouse = _require(analyst_path(published_warehouse()))
     cli = duckdb_cli()
-    print(f"Warehouse {warehouse} (read-only). Marts (schema marts): {MARTS}.")
+    print(f"Warehouse {warehouse} (read-only{which_copy()}). Marts (schema marts): {MARTS}.")
     print("Ready queries: `make analysis NAME=<file in analyses/>`. .quit leaves.")
     os.chdir(PROJECT_DIR)
     os.execv(cli, [cli, "-readonly", str(warehouse)])
     return 0  # not reached
+
+
+def which_copy() -> str:
+    """``, the embedded demo's: …`` when the demo's copy is the one opened, so the switch is never silent."""
+    if published_warehouse() != paths.warehouse_path(demo=True):
+        return ""
+    return (
+        ", the embedded demo's: no real account has been published yet; ACUITY_WAREHOUSE=<its acuity.duckdb> opens"
+        " another"
+    )
 
 
 def available_analyses() -> list[str]:

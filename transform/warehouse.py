@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import stat
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,7 +78,9 @@ class Warehouse:
         if self.target == "duckdb":
             return {
                 "ACUITY_DBT_TARGET": "duckdb",
-                "ACUITY_WAREHOUSE": str(self.path),
+                # the file itself, not a symlink to it: DuckDB names the catalog after the file it opens, dbt after
+                # the path it is given, and a link named otherwise made every model fail (`Catalog … does not exist`)
+                "ACUITY_WAREHOUSE": os.path.realpath(self.path),
                 "ACUITY_DUCKDB_MEMORY_LIMIT": DUCKDB_MEMORY_LIMIT,
             }
         parts = urlsplit(self.postgres_url or "")
@@ -108,9 +113,26 @@ class Warehouse:
             ) from None
 
     def check_file(self) -> None:
-        """Fail in one line, with the fix, on a DuckDB file that cannot be opened (call it holding the run lock)."""
+        """Fail in one line, with the fix, on a warehouse that cannot be opened (call it holding the run lock).
+
+        Nothing here advises deleting anything: a directory, a file that is not DuckDB and a lock held by another
+        program are each named as what they are; only a DuckDB file that DuckDB itself cannot read is "damaged", and
+        even then it is moved aside, not deleted, so its history can still be restored.
+        """
         if self.target != "duckdb" or not self.path.exists():
             return
+        if self.path.is_dir():
+            raise PipelineError(
+                f"the warehouse {self.path} is a directory, not a DuckDB file: set ACUITY_WAREHOUSE to a file in it,"
+                f" e.g. ACUITY_WAREHOUSE={self.path / 'acuity.duckdb'}"
+            )
+        with open(self.path, "rb") as file:
+            header = file.read(16)
+        if header and header[8:12] != b"DUCK":  # DuckDB's magic bytes; an empty file is DuckDB's to initialise
+            raise PipelineError(
+                f"{self.path} is not a DuckDB database (ACUITY_WAREHOUSE points at another kind of file): point"
+                " ACUITY_WAREHOUSE at the warehouse file, or at a new path to start a warehouse there"
+            )
         import duckdb
 
         try:
@@ -118,10 +140,16 @@ class Warehouse:
         except duckdb.Error as exc:
             if (failure := disk_failure(exc, "opening the warehouse", self.path.parent)) is not None:
                 raise failure from None  # not damaged: deleting it would throw its history away
+            if (holder := lock_holder(str(exc))) is not None:
+                raise PipelineError(
+                    f"the warehouse {self.path} is open in another program ({holder}): wait for it to finish, or"
+                    " close it (analysts read analyst.duckdb, never this file), then run again"
+                ) from None
             cause = " ".join(str(exc).split())[:200]
             raise PipelineError(
-                f"the warehouse {self.path} cannot be opened ({cause}); if the file is damaged, delete it and its"
-                f" {self.state_dir.name} folder and run again: the next run re-syncs everything from Acuity"
+                f"the warehouse {self.path} cannot be opened ({cause}); if it is damaged, restore it from a backup,"
+                f" or move it and its {self.state_dir.name} folder aside: the next run then re-syncs everything"
+                " from Acuity"
             ) from None
 
     def connect(self) -> Any:
@@ -143,6 +171,40 @@ class Warehouse:
         return str(self.path)
 
 
+_LOCK_PID = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+
+
+def lock_holder(message: str) -> str | None:
+    """Who holds DuckDB's lock, from its message (``Conflicting lock is held in <program> (PID n)``): the pid and,
+    where /proc tells, the command line, so the operator can tell a notebook from a stuck run."""
+    found = _LOCK_PID.search(message)
+    if found is None:
+        return None
+    pid = found["pid"]
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        parts = [" ".join(part.decode(errors="replace").split()) for part in argv if part]
+        command = " ".join(part if len(part) <= 40 else part[:39] + "…" for part in parts)[:240]
+    except OSError:
+        command = ""
+    return f"PID {pid}: {command or found['program']}"
+
+
+def warn_about_secrets(log: Any = None) -> None:
+    """One warning line when ``.dlt/secrets.toml`` (API keys) can be read by the group or by others."""
+    secrets_file = paths.PROJECT_DIR / ".dlt" / "secrets.toml"
+    try:
+        mode = secrets_file.stat().st_mode
+    except OSError:
+        return
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        line = (
+            f"warning: {secrets_file} is readable by {'group and others' if mode & stat.S_IRWXO else 'its group'}"
+            f" (mode {stat.S_IMODE(mode):o}) and holds API keys: chmod 600 {secrets_file}"
+        )
+        (log or (lambda text: print(text, file=sys.stderr)))(line)
+
+
 def current(demo: bool = False) -> Warehouse:
     """The warehouse the settings name; ``demo``: the embedded sandbox's own DuckDB file, never a real account's."""
     target = os.environ.get("ACUITY_TARGET", "duckdb").lower()
@@ -162,4 +224,10 @@ def current(demo: bool = False) -> Warehouse:
         parts = urlsplit(url)
         server = hashlib.sha256(f"{parts.hostname}:{parts.port or 5432}{parts.path}".encode()).hexdigest()[:12]
         return Warehouse(target, paths.warehouse_path().parent / f"postgres-{server}" / "acuity", url)
-    return Warehouse(target, paths.warehouse_path(demo), demo=demo)
+    path = paths.warehouse_path(demo)
+    if path.name == paths.analyst_path(path).name:
+        raise PipelineError(
+            f"ACUITY_WAREHOUSE={path} is named like the analysts' copy, which every run publishes beside the"
+            f" pipeline's own file: name it otherwise, e.g. ACUITY_WAREHOUSE={path.with_name('acuity.duckdb')}"
+        )
+    return Warehouse(target, path, demo=demo)

@@ -2,12 +2,15 @@
     config(
         materialized='incremental',
         unique_key=['tenant_id', 'run_id'],
-        on_schema_change='append_new_columns'
+        on_schema_change='append_new_columns',
+        pre_hook="{{ sync_runs_metrics_nullable() }}"
     )
 }}
--- One row per tenant per successful sync: the seed importer's job result with the same meanings, measured when the run
--- was its tenant's latest and kept as measured. is_latest marks each tenant's latest run: the invariant tests judge
--- only those rows, so an old row (a run killed mid-load, an unusual setting) never blocks a later build.
+-- One row per tenant per run: each successful sync's job result, the seed importer's metrics with the same meanings,
+-- measured when the run was its tenant's latest and kept as measured; and each run that failed or was interrupted
+-- (status, stage, one-line error; no metrics), so "what went wrong yesterday" is answered where analysts look.
+-- is_latest marks each tenant's latest successful run: the invariant tests judge only those rows, so an old row (a run
+-- killed mid-load, an unusual setting, a failure) never blocks a later build.
 with
 
 runs as (
@@ -143,15 +146,67 @@ measured as (
         {%- for name in ['first', 'last', 'status', 'requests', 'added', 'changed', 'retired'] %}
         runs.reconcile_{{ name }},
         {%- endfor %}
+        runs.status,
+        runs.stage,
+        runs.error,
+        runs.started_at,
+        runs.finished_at,
         -- appointments the window held that the run's reads did not return and that it kept as last seen
         -- (extract/absence.py): still in the buckets, though not fetched
         coalesce(runs.appointments_held, 0) as appointments_held
     from metrics
     inner join runs on runs.tenant_id = metrics.tenant_id
 
+),
+
+-- runs that did not succeed: what the run row says, no metrics (nothing of theirs reached the marts)
+not_successful as (
+
+    select
+        tenant_id,
+        run_id,
+        as_of,
+        window_first,
+        window_last,
+        {%- for name in ['fetched', 'appointments_attempted', 'appointments_persisted', 'appointments_skipped_historical',
+                         'appointments_skipped_canceled', 'appointments_skipped_unmatched',
+                         'appointments_skipped_missing_time', 'appointments_skipped_invalid_record',
+                         'appointments_skipped_write_failures', 'future_appointments', 'contacts_processed', 'contacts',
+                         'contacts_with_revenue', 'records_skipped', 'records_flagged'] %}
+        cast(null as bigint) as {{ name }},
+        {%- endfor %}
+        cast(null as decimal(14, 2)) as total_revenue,
+        cast(null as decimal(14, 2)) as unmatched_revenue,
+        http_requests,
+        http_2xx,
+        http_429,
+        http_4xx_other,
+        http_5xx,
+        clients_status,
+        appointments_status,
+        orders_status,
+        cast(duration_seconds as decimal(12, 3)) as duration_seconds,
+        cast(null as bigint) as appointments_skipped_total,
+        false as is_latest,
+        {%- for name in ['first', 'last', 'status', 'requests', 'added', 'changed', 'retired'] %}
+        reconcile_{{ name }},
+        {%- endfor %}
+        status,
+        stage,
+        error,
+        started_at,
+        finished_at,
+        appointments_held
+    from {{ ref('stg_acuity__sync_runs') }}
+    where status <> 'success'
+
 )
 
 select * from measured
+
+union all
+
+select * from not_successful
 {%- if is_incremental() %}
 
 -- the rows that were their tenant's latest until this build: kept as measured, no longer latest
