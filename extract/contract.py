@@ -119,6 +119,7 @@ _APPOINTMENT_KEY = (
     "appointments.appointment_id:not_null",
     "future_appointments:primary_key",
     "future_appointments.appointment_id:not_null",
+    "last_run_changes:primary_key",
 )
 GUARDS: dict[tuple[str, str], tuple[str, ...]] = {
     # no usable id: quarantined; one copy per id and answer (duplicates are deduplicated)
@@ -147,6 +148,7 @@ GUARDS: dict[tuple[str, str], tuple[str, ...]] = {
         "int_acuity__orders_matched:primary_key",
         "orders:primary_key",
         "orders.order_id:not_null",
+        "last_run_changes:primary_key",
     ),
     ("appointment_types", "id"): ("stg_acuity__appointment_types:primary_key",),
     ("calendars", "id"): ("stg_acuity__calendars:primary_key",),
@@ -290,6 +292,9 @@ DERIVED: dict[str, str] = {
         "sync_runs:primary_key",
         "sync_runs:expression_is_true",
         "sync_metrics:primary_key",
-        *(f"{model}.{column}:not_null" for model in ("sync_runs", "sync_metrics") for column in _RUN_METRICS),
+        "sync_freshness:primary_key",
+        *(f"sync_metrics.{column}:not_null" for column in _RUN_METRICS),
+        *(f"sync_runs.{column}:not_null" for column in ("tenant_id", "run_id", "as_of", "is_latest")),
     ),
+    **_each("a case over the kinds of change, with an else", "last_run_changes.change:accepted_values"),
 }
