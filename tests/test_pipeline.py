@@ -232,7 +232,8 @@ def test_a_build_whose_invariant_fails_publishes_nothing_and_says_so(
     assert env.sync().failures == []
     published = analyst_path(env.warehouse).read_bytes()
     (project / "tests" / "dbt" / "assert_deliberately_broken.sql").write_text(
-        "-- fails whenever there is a future appointment\nselect appointment_id from {{ ref('future_appointments') }}\n"
+        "-- fails whenever there is a future appointment\n"
+        "select tenant_id, appointment_id from {{ ref('future_appointments') }}\n"
     )
 
     report = env.sync()
@@ -241,6 +242,10 @@ def test_a_build_whose_invariant_fails_publishes_nothing_and_says_so(
     assert not report.dbt.success and report.dbt.counts.get("fail") == 1 and "error" not in report.dbt.counts
     assert [line.split(":")[0] for line in report.failures] == ["dbt build"], report.failures
     assert "assert_deliberately_broken" in report.failures[0]
+    named = report.failures[0].split("— tenant default: appointment_id ")[1].removesuffix(" …").split(", ")
+    future = {str(r[0]) for r in env.query("select appointment_id from marts.future_appointments")}
+    assert len(named) == 5 and set(named) <= future, "the line names the tenant and the records that broke it"
+    assert "\n" not in report.failures[0] and "@" not in report.failures[0], "ids only: no personal data"
     assert report.published is None
     assert analyst_path(env.warehouse).read_bytes() == published
     assert report_run(report) == 1

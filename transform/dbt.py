@@ -11,6 +11,7 @@ while the sync runs, and the build starts on the parsed manifest the moment the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -19,7 +20,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from transform.paths import PROJECT_DIR
 
@@ -38,6 +39,43 @@ class DbtOutcome:
     failures: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # the compiled SQL of each failing data test, by its line in ``failures``: which rows it found (name_rows)
+    failing_sql: dict[int, str] = field(default_factory=dict)
+
+    def name_rows(self, connection: Any) -> None:
+        """Add to each failing data test's line the tenants and records it found, read back with its own SQL, so one
+        line says whose data broke which invariant (``… — tenant north: appointment_id 123, 456``). Ids only: the
+        rows may hold personal data, which stays in the warehouse. A query that fails leaves the line as it is."""
+        for index, sql in self.failing_sql.items():
+            with contextlib.suppress(Exception):
+                if (found := _found_rows(connection, sql)) is not None:
+                    self.failures[index] += f" — {found}"
+
+
+_ID_COLUMNS = ("appointment_id", "order_id", "contact_id", "record_id", "run_id", "identifier_type")
+_SHOWN_IDS = 5
+
+
+def _found_rows(connection: Any, sql: str) -> str | None:
+    """``tenant north: appointment_id 123, 456 …; tenant south`` for the rows a failing test's SQL selects, or None
+    when they carry no tenant_id (an aggregate over every tenant)."""
+    cursor = connection.cursor()
+    cursor.execute(f"select * from ({sql}) as failing limit 200")
+    names = [str(column[0]).lower() for column in cursor.description]
+    if "tenant_id" not in names:
+        return None
+    tenant = names.index("tenant_id")
+    key = next((names.index(name) for name in _ID_COLUMNS if name in names), None)
+    found: dict[str, list[str]] = {}
+    for row in cursor.fetchall():
+        found.setdefault(str(row[tenant]), [])
+        if key is not None and row[key] is not None:
+            found[str(row[tenant])].append(str(row[key]))
+    parts = []
+    for tenant_id, ids in found.items():
+        shown = ", ".join(ids[:_SHOWN_IDS]) + (" …" if len(ids) > _SHOWN_IDS else "")
+        parts.append(f"tenant {tenant_id}" + (f": {names[key]} {shown}" if key is not None and ids else ""))
+    return "; ".join(parts) or None
 
 
 def target_path(warehouse: Warehouse | None = None) -> Path:
@@ -107,6 +145,8 @@ class DbtProcess:
                 message = _ANSI.sub("", " ".join(str(node.get("message") or "").split()))
                 label = node.get("label") or node["unique_id"].split(".")[-1]
                 (outcome.warnings if status == "warn" else outcome.failures).append(f"{label}: {message}")
+                if status == "fail" and node.get("sql"):
+                    outcome.failing_sql[len(outcome.failures) - 1] = node["sql"]
         if not outcome.success and not outcome.failures:
             detail = result.get("error") or f"dbt exited with code {returncode} (see the output above)"
             outcome.failures.append(" ".join(_ANSI.sub("", detail).split()))

@@ -16,17 +16,23 @@ from typing import Any
 
 
 def node_results(result: Any) -> list[dict[str, Any]]:
-    """Status and message of each node dbt ran (build/run/test/compile); other commands have none."""
-    return [
-        {
+    """Status and message of each node dbt ran (build/run/test/compile); other commands have none. A data test that
+    failed or warned also carries its compiled SQL, so the parent can say which tenants and records it found."""
+    results = []
+    for node in getattr(result, "results", None) or []:
+        if getattr(node, "node", None) is None:
+            continue
+        status = str(getattr(node.status, "value", node.status))
+        found = {
             "unique_id": node.node.unique_id,
             "label": node_label(node.node),
-            "status": str(getattr(node.status, "value", node.status)),
+            "status": status,
             "message": None if node.message is None else str(node.message),
         }
-        for node in getattr(result, "results", None) or []
-        if getattr(node, "node", None) is not None
-    ]
+        if status in ("fail", "warn") and getattr(node.node, "resource_type", None) == "test":
+            found["sql"] = getattr(node.node, "compiled_code", None)
+        results.append(found)
+    return results
 
 
 def node_label(node: Any) -> str:

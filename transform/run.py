@@ -191,6 +191,12 @@ def run(
             for warning in report.dbt.warnings:  # a test that only warns must still be seen: one line each
                 log(f"  dbt warning: {warning}")
             step.stop_if_the_disk(" ".join(report.dbt.failures))
+            if not report.dbt.success and report.dbt.failing_sql:  # whose data broke which test, on its line
+                connection = target.connect()
+                try:
+                    report.dbt.name_rows(connection)
+                finally:
+                    connection.close()
             if report.dbt.success and target.target == "duckdb":
                 stop_if_requested()
                 step.doing = "publishing the analysts' copy"
