@@ -79,6 +79,9 @@ SYNC_RUN_COLUMNS: dict[str, Any] = {
     # loaded as they are now, retired once confirmed deleted, or held (kept as last seen) for the reason given
     **{f"{resource}_{what}": {"data_type": "bigint"} for resource in _CONFIRMED for what in _ABSENCE},
     "retirement_held": {"data_type": "text"},
+    # appointments this run loaded that start from as-of on and are not canceled: what future_appointments must hold,
+    # counted here apart from the models (tests/dbt/assert_future_appointments_are_what_the_run_loaded.sql)
+    "appointments_future_active": {"data_type": "bigint"},
 }
 
 
@@ -371,6 +374,7 @@ def sync_tenant(
             budget=Budget(settings.confirm_budget),
             retire_share=settings.retire_share,
             statuses=order_statuses(),
+            as_of=settings.as_of,
         )
         info = pipeline.run(source, loader_file_format=loader_file_format)
         load_id = info.loads_ids[-1] if info.loads_ids else None
@@ -415,6 +419,7 @@ def sync_tenant(
         "appointments_edge_overlap": counts.edge.get("appointments", 0),
         **_absence_counts(counts),
         "retirement_held": result.held,
+        "appointments_future_active": len(counts.future_active),
         **{f"{step}_seconds": result.seconds.get(step) for step in _STEPS},
         **reconcile_row,
     }
@@ -435,7 +440,7 @@ def sync_tenant(
     return result
 
 
-_TIME_REASONS = ("missing_datetime", "invalid_datetime", "datetime_out_of_range")
+_TIME_REASONS = ("missing_datetime", "invalid_datetime", "datetime_out_of_range", "datetime_without_offset")
 
 
 def _rejection_counts(counts: SyncCounts) -> dict[str, int]:

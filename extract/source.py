@@ -15,7 +15,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,7 +30,7 @@ from extract.client import AcuityClient
 from extract.errors import AcuityResponseError
 from extract.paging import DEFAULT_PAGE_CEILING, read_all_orders, read_appointment_window
 from extract.repair import Reference, as_int, as_received, coerce_types, normalise_times
-from extract.validate import Issue, record_issues, rejected_row, surplus_keys
+from extract.validate import Issue, record_issues, rejected_row, start_instant, surplus_keys
 
 
 # Raw keeps exactly what Acuity sent: datetimes and money stay strings (offsets and formats are data), nested
@@ -176,6 +176,7 @@ class SyncCounts:
     issues: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     edge: Counter[str] = field(default_factory=Counter)
     absence: dict[str, Absence] = field(default_factory=dict)  # per resource: what its read did not return
+    future_active: set[Any] = field(default_factory=set)  # ids of loaded appointments booked from as-of on
 
     def set_aside(self, resource: str | None = None, action: str | None = None, reasons: tuple[str, ...] = ()) -> int:
         """How many issues match: all of them by default, else those of a resource, an action and/or reasons."""
@@ -391,6 +392,14 @@ def _within(row: Any, spans: list[DateSpan]) -> bool:
     return any(span.first.isoformat() <= day <= span.last.isoformat() for span in spans)
 
 
+def _booked_from(row: dict[str, Any], as_of: datetime) -> bool:
+    """Whether a loaded appointment is booked from ``as_of`` on: it starts then or later and is not canceled (a
+    ``canceled`` that is no boolean counts as canceled, as staging reads it). The extractor's own count of what
+    marts.future_appointments must hold, computed apart from the models (tests/dbt)."""
+    start = start_instant(row.get("datetime"))
+    return start is not None and start >= as_of and row.get("canceled") in (None, False)
+
+
 def _held_scope(scope: str, held: list[Any]) -> str:
     """The scd2 scope that retires nothing ``held``: their ids are integers (from the warehouse), safe to inline."""
     return scope if not held else f"{scope} and id not in ({', '.join(str(int(key)) for key in held)})"
@@ -413,6 +422,7 @@ def acuity_source(
     budget: Budget | None = None,
     retire_share: int = 50,
     statuses: frozenset[str] | None = None,
+    as_of: datetime | None = None,
 ) -> list[DltResource]:
     """Clients, appointments, orders, appointment types, calendars and the account of one Acuity tenant.
 
@@ -425,7 +435,8 @@ def acuity_source(
     scope (``window.reconcile`` must name its span). ``prior``: what the warehouse held current before this run
     where it may retire it; a record of it a read does not return is retired only once confirmed, within ``budget``
     requests and ``retire_share`` percent (``extract.absence``). ``statuses``: the order statuses
-    seeds/order_statuses.csv lists (an order in another loads, flagged).
+    seeds/order_statuses.csv lists (an order in another loads, flagged). ``as_of``: the run's now, for the count of
+    appointments booked from it (``counts.future_active``).
     """
     schema = dlt.current.source_schema()
     schema.remove_type_detection("iso_timestamp")  # keep Acuity's strings; staging parses them
@@ -501,12 +512,17 @@ def acuity_source(
 
         prepare = partial(normalise_times, reference=reference)
 
-        def take(row: Any) -> None:
-            if (key := _record_id(row)) is not None:
-                returned.append(key)
+        def load(row: Any) -> None:
             if (loaded := screen.accept(row)) is not None:
                 loaded["tenant_id"] = tenant_id
                 batch.append(loaded)
+                if as_of is not None and _booked_from(loaded, as_of):
+                    counts.future_active.add(loaded["id"])
+
+        def take(row: Any) -> None:
+            if (key := _record_id(row)) is not None:
+                returned.append(key)
+            load(row)
 
         read = 0
         for row in read_appointment_window(
@@ -566,9 +582,7 @@ def acuity_source(
         for row in outcome.found:
             if id(row) in read_by_id and _within(row, spans):  # dated where the reads looked: counted with them
                 counts.fetched["appointments"] += 1
-            if (loaded := screen.accept(row)) is not None:
-                loaded["tenant_id"] = tenant_id
-                batch.append(loaded)
+            load(row)
         yield loadable("appointments", batch, APPOINTMENT_COLUMNS)
         yield from retire_only_confirmed("appointments", window.scope_sql(tenant_id), outcome)
         # dated on a pad day: another span's to load (or to retire), and expected every run, so no rejected_records row

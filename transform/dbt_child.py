@@ -36,9 +36,10 @@ def node_results(result: Any) -> list[dict[str, Any]]:
 
 
 def node_label(node: Any) -> str:
-    """What a person recognises: a generic test as ``<test> on <model>.<column>`` (dbt names long ones by a hash)."""
+    """What a person recognises: a generic test as ``<test> on <model>.<column>`` (dbt names long ones by a hash),
+    unless the YAML gave it a name of its own (``sync_metrics_fetched_equals_attempted_plus_skips``)."""
     metadata = getattr(node, "test_metadata", None)
-    if metadata is None:
+    if metadata is None or not str(node.name).startswith(f"{metadata.name}_"):
         return str(node.name)
     model = str(getattr(node, "attached_node", None) or "").split(".")[-1]
     column = getattr(node, "column_name", None)

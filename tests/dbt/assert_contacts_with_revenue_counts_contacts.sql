@@ -1,4 +1,5 @@
--- the latest run's contacts_with_revenue and total_revenue are what the revenue marts hold
+-- The latest run's contacts_with_revenue (computed through contact_revenue and revenue_reconciliation) equals the
+-- contacts whose revenue orders sum above zero, counted from marts.orders itself: two paths to one number.
 with
 
 metrics as (
@@ -7,27 +8,27 @@ metrics as (
 
 ),
 
-revenue as (
+per_contact as (
 
-    select
-        tenant_id,
-        sum(case when order_revenue > 0 then 1 else 0 end) as contacts_with_revenue
-    from {{ ref('contact_revenue') }}
-    group by tenant_id
+    select tenant_id, contact_id
+    from {{ ref('orders') }}
+    where counts_as_revenue
+        and contact_id is not null
+    group by tenant_id, contact_id
+    having sum(order_total) > 0
 
 ),
 
-reconciliation as (
+contacts_with_revenue as (
 
-    select * from {{ ref('revenue_reconciliation') }}
+    select tenant_id, count(*) as contacts
+    from per_contact
+    group by tenant_id
 
 )
 
-select metrics.tenant_id
+select metrics.tenant_id, metrics.contacts_with_revenue, coalesce(contacts_with_revenue.contacts, 0) as from_orders
 from metrics
-left join revenue
-    on revenue.tenant_id = metrics.tenant_id
-left join reconciliation
-    on reconciliation.tenant_id = metrics.tenant_id
-where metrics.contacts_with_revenue <> coalesce(revenue.contacts_with_revenue, 0)
-    or metrics.total_revenue <> coalesce(reconciliation.total_revenue, 0)
+left join contacts_with_revenue
+    on contacts_with_revenue.tenant_id = metrics.tenant_id
+where metrics.contacts_with_revenue <> coalesce(contacts_with_revenue.contacts, 0)
