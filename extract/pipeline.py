@@ -18,6 +18,8 @@ from typing import Any
 
 import dlt
 from dlt.common.destination import Destination
+from dlt.common.pipeline import LoadInfo
+from dlt.extract import DltSource
 
 from extract import arrow
 from extract.client import AcuityClient
@@ -243,6 +245,14 @@ def check_account(state: SourceState, me: Any, tenant: Tenant, warehouse: str) -
     )
 
 
+# Performs the load of a sync's source: today's ``pipeline.run``, or an orchestrator's own call that wraps it
+Load = Callable[[dlt.Pipeline, DltSource, str | None], LoadInfo]
+
+
+def run_source(pipeline: dlt.Pipeline, source: DltSource, loader_file_format: str | None) -> LoadInfo:
+    return pipeline.run(source, loader_file_format=loader_file_format)
+
+
 def sync_tenant(
     tenant: Tenant,
     settings: SyncSettings,
@@ -251,10 +261,12 @@ def sync_tenant(
     loader_file_format: str | None = "parquet",
     log: Callable[[str], None] = print,
     where: str = "the warehouse",
+    load: Load = run_source,
 ) -> SyncResult:
     """Extract + load one tenant, then append its run row (also when the sync failed, with the cause).
 
-    ``where`` names the warehouse in messages.
+    ``where`` names the warehouse in messages; ``load`` extracts, normalizes and loads the source (dagster-dlt's
+    resource does it under Dagster, so its assets carry dlt's metadata).
     Into DuckDB the load is parquet: typed and fast, while DuckDB's read_json would re-type ISO-looking strings.
     """
     pipeline = make_pipeline(tenant.tenant_id, destination, pipelines_dir)
@@ -307,7 +319,7 @@ def sync_tenant(
             page_ceiling=settings.page_ceiling,
             reconcile=result.reconcile,
         )
-        info = pipeline.run(source, loader_file_format=loader_file_format)
+        info = load(pipeline, source, loader_file_format)
         load_id = info.loads_ids[-1] if info.loads_ids else None
         result.status = "success"
         if window.reconcile is not None:
