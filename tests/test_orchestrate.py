@@ -4,6 +4,7 @@ a real DuckDB file, a real Dagster instance; two partitions at once run as two `
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -16,13 +17,16 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import psycopg2
 import pytest
 from helpers import API_KEY, AS_OF, assert_same_marts, isolate
 
 from extract.config import BY_KEY, DEFAULT_BACKFILL_DAYS, settings_from_env
+from orchestrate.build import dbt_project
 from orchestrate.definitions import BATCH_TAG, BUILD_JOB, SYNC_JOB, build_definitions
-from orchestrate.instance import instance_home
+from orchestrate.instance import INSTANCE_YAML, instance_home
 from sandbox import Fault, SandboxServer, build_account
+from transform import warehouse as warehouses
 from transform.paths import analyst_path, state_dir
 from transform.run import run
 
@@ -66,8 +70,14 @@ class Orchestrated:
 
 @pytest.fixture(scope="module")
 def dbt_target(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """dbt's folder, shared by this file's warehouses: the project is parsed once (ACUITY_DBT_TARGET_PATH)."""
-    return tmp_path_factory.mktemp("dbt")
+    """dbt's folder, shared by this file's warehouses (ACUITY_DBT_TARGET_PATH): the project is parsed once, here, as
+    `make orchestrate` parses it before Dagster's processes start."""
+    folder = tmp_path_factory.mktemp("dbt")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        isolate(tmp_path_factory.mktemp("parse"), monkeypatch)
+        monkeypatch.setenv("ACUITY_DBT_TARGET_PATH", str(folder))
+        dbt_project(warehouses.current(), parse=True)
+    return folder
 
 
 @pytest.fixture(scope="module")
@@ -222,6 +232,84 @@ def test_two_partitions_run_at_once_never_corrupt_the_warehouse(
         assert query(warehouse, f"select status from raw_acuity.sync_runs where tenant_id = '{tenant}'") == [
             ("success",)
         ]
+
+
+@pytest.mark.postgres
+def test_two_partitions_load_at_once_into_postgresql_and_neither_loses_rows_to_the_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dbt_target: Path, postgres_url: str
+) -> None:
+    """On PostgreSQL the syncs are in no pool. Both tenants' /orders (their last request) are answered only once both
+    have asked, so their loads run together; each merges through its own staging schema, so neither loses rows."""
+    isolate(tmp_path, monkeypatch)
+    accounts = {"north": build_account("seed", 42, AS_OF), "south": build_account("seed", 7, AS_OF)}
+    both = threading.Barrier(2, timeout=120)
+
+    def together(body: object) -> object:
+        both.wait()
+        return body
+
+    with (
+        fresh_database(postgres_url, "orchestrate_parallel") as url,
+        SandboxServer({"1": ("key-n", accounts["north"]), "2": ("key-s", accounts["south"])}) as server,
+    ):
+        server.inject(Fault(status=200, times=2, path="/orders", mangle=together))
+        tenants = write_tenants(
+            tmp_path / "tenants.toml", {"north": server, "south": server}, {"north": "1", "south": "2"}
+        )
+        home = tmp_path / "dagster"
+        home.mkdir()
+        (home / "dagster.yaml").write_text(INSTANCE_YAML)
+        env = {
+            **os.environ,
+            "ACUITY_TENANTS_FILE": str(tenants),
+            "ACUITY_API_KEY_NORTH": "key-n",
+            "ACUITY_API_KEY_SOUTH": "key-s",
+            "ACUITY_AS_OF": AS_OF.isoformat(),
+            "ACUITY_DBT_TARGET_PATH": str(dbt_target),
+            "ACUITY_TARGET": "postgres",
+            "ACUITY_POSTGRES_URL": url,
+            "DAGSTER_HOME": str(home),
+        }
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            runs = [materialize(tenant, env) for tenant in accounts]
+            outputs = [process.communicate(timeout=300)[0] for process in runs]
+            assert [process.returncode for process in runs] == [0, 0], outputs
+            steps = {tenant: step_events(instance, tenant) for tenant in accounts}
+        for tenant, account in accounts.items():
+            truth = account.ground_truth()
+            own_load = f"(select load_id from raw_acuity.sync_runs where tenant_id = '{tenant}')"
+            for table in ("clients", "appointments"):
+                current = f"from raw_acuity.{table} where tenant_id = '{tenant}' and _dlt_valid_to is null"
+                # every row, and no other: a row merged by the other tenant's load would carry its load id, and
+                # the run metrics (fetched = loaded + set aside) would no longer add up
+                assert pg_query(
+                    url, f"select count(*), count(*) filter (where _dlt_load_id in {own_load}) {current}"
+                ) == [(truth[table], truth[table])], (tenant, table)
+        # what keeps it so whatever the timing: dlt empties a staging table as a load begins
+        staging = "select schema_name from information_schema.schemata where schema_name like 'raw_acuity_staging%'"
+        assert sorted(pg_query(url, staging)) == [("raw_acuity_staging_north",), ("raw_acuity_staging_south",)]
+    (north_started, north_ended), (south_started, south_ended) = ((s[0][1], s[-1][1]) for s in steps.values())
+    assert north_started < south_ended and south_started < north_ended, "the two syncs ran at the same time"
+
+
+@contextlib.contextmanager
+def fresh_database(server: str, name: str) -> Iterator[str]:
+    """A database of its own on the test cluster: this test's tenants meet no other test's."""
+    admin = psycopg2.connect(server)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f"drop database if exists {name} with (force)")
+        cursor.execute(f"create database {name}")
+    try:
+        yield server.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        admin.close()
+
+
+def pg_query(url: str, sql: str) -> list[tuple]:
+    with psycopg2.connect(url) as connection, connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchall()
 
 
 def materialize(tenant: str, env: dict[str, str]) -> subprocess.Popen:
