@@ -54,7 +54,7 @@ def build_assets(project: DbtProject, target: Warehouse, pool: str) -> list[dg.A
         dagster_dbt_translator=LayerTranslator(),
     )
     def acuity_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-        with holding(target):  # for the whole build: dbt's child writes while the events stream
+        with holding(target, context.log.info):  # the whole build: dbt's child writes while the events stream
             # DBT_TARGET_PATH: where dagster-dbt finds the parse to start the build's partial parse from
             with environment({**target.dbt_env(), "DBT_TARGET_PATH": str(project.target_path)}):
                 invocation = dbt.cli(BUILD, context=context, target_path=project.target_path / "build")
@@ -67,7 +67,7 @@ def build_assets(project: DbtProject, target: Warehouse, pool: str) -> list[dg.A
     @dg.asset(key=ANALYST_COPY, deps=marts, pool=pool, kinds={"duckdb"}, group_name="analysts")
     def analyst_copy(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         """The read-only copy analysts open (``make sql``), replaced atomically after a green build."""
-        with holding(target):
+        with holding(target, context.log.info):
             for leftover in remove_leftovers(target.path):
                 context.log.info(f"Removed {leftover.name}, left by a run killed while publishing")
             published = publish(target.path)

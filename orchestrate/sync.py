@@ -116,7 +116,7 @@ def sync_assets(
             raise dg.Failure(description=str(exc), allow_retries=False) from None
         try:
             # PostgreSQL takes concurrent loads: no lock there, so tenants load in parallel
-            with holding(target) if target.target == "duckdb" else contextlib.nullcontext():
+            with holding(target, context.log.info) if target.target == "duckdb" else contextlib.nullcontext():
                 result = sync_tenant(
                     tenant,
                     settings,
@@ -127,7 +127,7 @@ def sync_assets(
                     where=target.describe(),
                     load=load,
                 )
-        except PipelineError as exc:  # the warehouse is busy (a `make pipeline` run) or unusable: said in one line
+        except PipelineError as exc:  # the warehouse is unusable (its folder, its file): said in one line
             raise dg.Failure(description=str(exc)) from None
         if result.status != "success":
             raise failure(result, target)
