@@ -29,8 +29,8 @@ DBT = Path(sys.executable).with_name("dbt")  # this interpreter's dbt: the UI ma
 
 def dbt_project(target: Warehouse, parse: bool = False) -> DbtProject:
     """The project, its manifest in the warehouse's dbt folder: parsed when missing, or always with ``parse``
-    (``python -m orchestrate`` parses at every start, so edits to the models show). dagster-dbt's preparer guards a
-    parse that several processes start at once."""
+    (``python -m orchestrate`` parses at every start, before Dagster's processes, so edits to the models show and no
+    two processes parse at once: dagster-dbt's lock then fails all but the first)."""
     project = DbtProject(project_dir=PROJECT_DIR, target_path=target.dbt_target_dir / "dagster")
     if parse or not project.manifest_path.exists():
         # the preparer finds dbt on PATH: this interpreter's, whatever PATH the UI was started with
@@ -53,7 +53,7 @@ def build_assets(project: DbtProject, target: Warehouse, pool: str) -> list[dg.A
         pool=pool,
         dagster_dbt_translator=LayerTranslator(),
     )
-    def acuity_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
         with holding(target, context.log.info):  # the whole build: dbt's child writes while the events stream
             # DBT_TARGET_PATH: where dagster-dbt finds the parse to start the build's partial parse from
             with environment({**target.dbt_env(), "DBT_TARGET_PATH": str(project.target_path)}):
@@ -61,8 +61,8 @@ def build_assets(project: DbtProject, target: Warehouse, pool: str) -> list[dg.A
             yield from invocation.stream()
 
     if target.target != "duckdb":  # a server warehouse is read where it is: nothing to publish
-        return [acuity_dbt]
-    marts = [key for key in acuity_dbt.keys if key.path[0] == "marts"]
+        return [dbt_build]
+    marts = [key for key in dbt_build.keys if key.path[0] == "marts"]
 
     @dg.asset(key=ANALYST_COPY, deps=marts, pool=pool, kinds={"duckdb"}, group_name="analysts")
     def analyst_copy(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
@@ -75,7 +75,7 @@ def build_assets(project: DbtProject, target: Warehouse, pool: str) -> list[dg.A
             metadata={"path": str(published), "bytes": dg.MetadataValue.int(published.stat().st_size)}
         )
 
-    return [acuity_dbt, analyst_copy]
+    return [dbt_build, analyst_copy]
 
 
 class LayerTranslator(DagsterDbtTranslator):
