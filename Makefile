@@ -5,6 +5,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Dagster (the orchestrate extra) on top: `make test` and `make orchestrate` need it, `make pipeline` does not
+ORCHESTRATE_STAMP := $(VENV)/.orchestrate-installed
 # `make docs` and `make sandbox` serve on different ports by default, so both can run at once
 DOCS_PORT    ?= 8080
 SANDBOX_PORT ?= 8081
@@ -25,7 +27,7 @@ ifdef POSTGRES_URL
 export ACUITY_POSTGRES_URL := $(POSTGRES_URL)
 endif
 
-.PHONY: pipeline test lint chromium postgres sandbox docs sql analysis bench report clean
+.PHONY: pipeline test lint chromium postgres sandbox docs sql analysis bench report clean orchestrate
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -34,14 +36,23 @@ $(STAMP): pyproject.toml
 	@$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
+$(ORCHESTRATE_STAMP): $(STAMP)
+	@echo "Installing Dagster (the orchestrate extra) into $(VENV) ..."
+	@$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,orchestrate]'
+	@touch $(ORCHESTRATE_STAMP)
+
 ## Extract from Acuity (or the embedded demo before any real account), build the dbt models, print the summary.
 ## For interactive use: cron and systemd call .venv/bin/acuity-elt, whose exit code make would turn into 2 on failure.
 pipeline: $(STAMP)
 	@$(BIN)/python -m transform $(ARGS)
 
 ## Lint, then run the whole test suite (pytest drives the sandbox over HTTP and runs dbt's unit and data tests).
-test: $(STAMP) lint chromium postgres
+test: $(STAMP) $(ORCHESTRATE_STAMP) lint chromium postgres
 	@$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --max-worker-restart 0 $(PYTEST_ARGS)
+
+## Dagster's UI and daemon on a free 127.0.0.1 port (PORT=... to pick one), on the same warehouse: docs/orchestration.md
+orchestrate: $(ORCHESTRATE_STAMP)
+	@$(BIN)/python -m orchestrate $(if $(PORT),--port $(PORT))
 
 ## Headless Chromium, which tests/test_report.py renders the report in (Debian's package; CI runs as root).
 chromium:

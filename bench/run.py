@@ -364,7 +364,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "bench" / "results")
     parser.add_argument("--keep", action="store_true", help="keep the temporary warehouses and logs")
+    parser.add_argument(
+        "--orchestrate",
+        type=int,
+        metavar="N",
+        help="instead: N sandbox tenants under Dagster, runs at once against one after another (bench.orchestration)",
+    )
+    parser.add_argument(
+        "--latency", type=float, default=0.5, help="with --orchestrate: seconds every answer waits (Acuity's network)"
+    )
+    parser.add_argument("--postgres", metavar="URL", help="with --orchestrate: into PostgreSQL (databases it creates)")
     args = parser.parse_args(argv)
+    if args.orchestrate:
+        return orchestrated(args.orchestrate, args.latency, args.keep, args.out, args.postgres)
     try:
         sizes = parse_sizes(args.sizes)
     except ValueError as exc:
@@ -395,6 +407,21 @@ def main(argv: list[str] | None = None) -> int:
         body.get("history", {}).get("error") for body in results["sizes"].values()
     )
     return 1 if failed else 0
+
+
+def orchestrated(tenants: int, latency: float, keep: bool, out: Path, postgres: str | None) -> int:
+    """Only the orchestration figures (they need the orchestrate extra, which `make test` installs)."""
+    from bench import orchestration
+
+    result = {"machine": machine.describe(), **orchestration.measure(tenants, latency, keep, postgres)}
+    result["load_average_at_end"] = machine.load_average()
+    table = orchestration.markdown(result)
+    name = f"orchestration-{result['target']}"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+    (out / f"{name}.md").write_text(table)
+    print(table)
+    return 0
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ import dlt
 import pyarrow as pa
 from dlt.common.destination import Destination
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
+from dlt.common.pipeline import LoadInfo
+from dlt.extract import DltSource
 
 from extract import arrow
 from extract.absence import Budget
@@ -300,6 +302,14 @@ def check_account(state: SourceState, me: Any, tenant: Tenant, warehouse: str) -
     )
 
 
+# Performs the load of a sync's source: today's ``pipeline.run``, or an orchestrator's own call that wraps it
+Load = Callable[[dlt.Pipeline, DltSource, str | None], LoadInfo]
+
+
+def run_source(pipeline: dlt.Pipeline, source: DltSource, loader_file_format: str | None) -> LoadInfo:
+    return pipeline.run(source, loader_file_format=loader_file_format)
+
+
 def sync_tenant(
     tenant: Tenant,
     settings: SyncSettings,
@@ -309,11 +319,14 @@ def sync_tenant(
     log: Callable[[str], None] = print,
     where: str = "the warehouse",
     earlier: list[dict[str, Any]] | None = None,
+    load: Load = run_source,
 ) -> SyncResult:
     """Extract + load one tenant, then append its run row (also when the sync failed, with the cause).
 
     ``where`` names the warehouse in messages; ``earlier`` are run rows earlier runs owe (transform.journal), written
-    with this one. A signal (``KeyboardInterrupt``) is re-raised even where dlt wrapped it: the caller stops the run.
+    with this one; ``load`` extracts, normalizes and loads the source (dagster-dlt's resource does it under Dagster,
+    so its assets carry dlt's metadata). A signal (``KeyboardInterrupt``) is re-raised even where dlt wrapped it: the
+    caller stops the run.
     Into DuckDB the load is parquet: typed and fast, while DuckDB's read_json would re-type ISO-looking strings.
     """
     pipeline = make_pipeline(tenant.tenant_id, destination, pipelines_dir)
@@ -376,7 +389,7 @@ def sync_tenant(
             statuses=order_statuses(),
             as_of=settings.as_of,
         )
-        info = pipeline.run(source, loader_file_format=loader_file_format)
+        info = load(pipeline, source, loader_file_format)
         load_id = info.loads_ids[-1] if info.loads_ids else None
         result.status = "success"
         result.held = "; ".join(a.reason for a in result.counts.absence.values() if a.reason) or None

@@ -58,17 +58,18 @@ def remove_leftovers(private: Path) -> list[Path]:
 
 
 @contextlib.contextmanager
-def exclusive_run(private: Path) -> Iterator[None]:
+def exclusive_run(private: Path, wait: bool = False) -> Iterator[None]:
     """Refuse a second pipeline on the same warehouse instead of letting it fail halfway on DuckDB's lock.
 
     An flock dies with its process, so a crashed run never leaves a stale lock behind. The lock lives in the
-    warehouse's own state folder: pipelines on two warehouses never wait for each other.
+    warehouse's own state folder: pipelines on two warehouses never wait for each other. ``wait``: wait for the
+    holder to finish instead (an orchestrator's step, whose scheduler already keeps such waits short).
     """
     folder = state_dir(private)
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "run.lock", "a+") as lock:
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(lock, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             lock.seek(0)
             holder = lock.read().strip() or "unknown"
