@@ -20,8 +20,8 @@ from typing import Any
 import dlt
 import pyarrow as pa
 from dlt.common.destination import Destination
-from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.common.pipeline import LoadInfo
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.extract import DltSource
 
 from extract import arrow
