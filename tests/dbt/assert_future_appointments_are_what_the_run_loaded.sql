@@ -3,7 +3,8 @@
 -- appointments_future_active), against the rows of marts.future_appointments and the run metrics' persisted +
 -- unmatched. A model that drops, duplicates or misplaces a booking fails here, and so does a tenant whose mart is
 -- empty while its run loaded bookings. Runs that kept absent appointments as last seen (appointments_held) are not
--- judged: those were not loaded, so the extractor did not count them.
+-- judged: those were not loaded, so the extractor did not count them. A run is judged on the dates it read (its
+-- window): bookings beyond a shorter horizon (ACUITY_HORIZON_DAYS=30) stay in the mart from earlier runs, unread.
 with
 
 runs as (
@@ -14,17 +15,26 @@ runs as (
 
 ),
 
-booked as (
+future_appointments as (
 
-    select tenant_id, count(*) as rows_in_mart
-    from {{ ref('future_appointments') }}
-    group by tenant_id
+    select * from {{ ref('future_appointments') }}
 
 ),
 
 metrics as (
 
     select * from {{ ref('sync_metrics') }}
+
+),
+
+booked as (
+
+    select future_appointments.tenant_id, count(*) as rows_in_mart
+    from future_appointments
+    inner join runs
+        on runs.tenant_id = future_appointments.tenant_id
+    where cast(future_appointments.starts_at_local as date) <= runs.window_last
+    group by future_appointments.tenant_id
 
 )
 
