@@ -136,6 +136,8 @@ def account_records() -> dict[str, list[dict[str, Any]]]:
         "appointment_types": account.appointment_types(),
         "calendars": account.calendars(),
         "account": [account.me(int(USER_ID))],
+        "addons": account.addons(),
+        "certificates": account.certificates(),
     }
 
 
