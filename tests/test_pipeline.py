@@ -120,6 +120,12 @@ def test_a_broken_invariant_fails_the_build_and_names_the_test(env: Env) -> None
             " (select min(appointment_id) from marts.future_appointments where match_rule = 'email')"
         )
         connection.execute("update marts.revenue_reconciliation set unmatched_revenue = unmatched_revenue + 1")
+        # a contact's appointment payments counted twice, its total with them: every figure of its own still adds up
+        connection.execute(
+            "update marts.contact_revenue set appointment_payments = 2 * appointment_payments,"
+            " total_collected = order_revenue + 2 * appointment_payments"
+            " where contact_id = (select min(contact_id) from marts.contact_revenue where appointment_payments > 0)"
+        )
 
     outcome = run_dbt(["test", "--select", "marts"], warehouses.current())
 
@@ -127,6 +133,8 @@ def test_a_broken_invariant_fails_the_build_and_names_the_test(env: Env) -> None
     failed = {line.split(":")[0] for line in outcome.failures}
     assert "assert_persisted_equals_future_matched" in failed
     assert "assert_revenue_reconciles" in failed
+    (money,) = [line for line in outcome.failures if line.startswith("assert_money_reconciles:")]
+    assert "Got 2 results" in money, "the doubled contact and its tenant, each named"
 
 
 def test_dbt_unit_tests_pass(env: Env) -> None:
