@@ -1,8 +1,9 @@
--- Who has never paid for an order? Every contact of each tenant with no paid or delivered order revenue, with how to
--- reach them and how active they are: appointments held (past, not canceled), upcoming (from the latest run's as-of,
--- not canceled), the last held and next upcoming start (calendar-local time) and what they paid on appointments.
--- A contact with upcoming appointments but no revenue is a follow-up lead; one with neither is dormant. Sorted by
--- upcoming, then held appointments, most active first.
+-- Who has never paid anything? Every contact of each tenant with nothing collected: no paid or delivered order and
+-- no payment on any appointment (total_collected 0; a client who paid for appointments is not here, whatever their
+-- orders), with how to reach them and how active they are: appointments held (past, not canceled), upcoming (from the
+-- latest run's as-of, not canceled), and the last held and next upcoming start (calendar-local time). A contact with
+-- upcoming appointments but nothing paid is a follow-up lead (their bookings may be free, or paid at the visit); one
+-- with neither is dormant. Sorted by upcoming, then held appointments, most active first.
 with
 
 contacts as (
@@ -45,13 +46,12 @@ final as (
         coalesce(activity.appointments_upcoming, 0) as appointments_upcoming,
         activity.last_held_at,
         activity.next_upcoming_at,
-        contacts.appointment_payments,
         contacts.contact_id
     from contacts
     left join activity
         on activity.tenant_id = contacts.tenant_id
         and activity.contact_id = contacts.contact_id
-    where contacts.order_revenue = 0
+    where contacts.total_collected = 0
 
 )
 

@@ -1,8 +1,9 @@
--- Who brings in the money? The 20 contacts of each tenant with the most paid and delivered order revenue (unpaid
--- orders never count), with how to reach them. share_of_revenue is the contact's part of the tenant's order revenue,
--- unmatched orders included (0.25 = a quarter), so the column does not add up to 1 when some revenue matches no
--- contact: that remainder is unmatched_revenue in marts.revenue_reconciliation. appointment_payments is what the contact
--- paid on appointments, which is not part of order_revenue. rank 1 is the biggest; ties share no rank (by contact_id).
+-- Who brings in the money? The 20 contacts of each tenant who paid the most in total: total_collected = order_revenue
+-- (paid and delivered orders: products, packages, gift certificates) + appointment_payments (what was paid on their
+-- appointments, canceled ones included); no dollar is in both (see `make docs`, the money terms). share_of_total is
+-- the contact's part of everything the tenant collected, unmatched money included (0.25 = a quarter), so the column
+-- does not add up to 1 when some money matches no contact: marts.revenue_reconciliation holds that part. rank 1 is
+-- the biggest; ties share no rank (by contact_id).
 with
 
 contact_revenue as (
@@ -17,12 +18,12 @@ contacts as (
 
 ),
 
--- the share is of every revenue dollar, unmatched orders included
+-- the share is of every dollar collected, unmatched orders and appointments included
 tenant_totals as (
 
     select
         tenant_id,
-        total_revenue as tenant_revenue
+        total_collected as tenant_collected
     from {{ ref('revenue_reconciliation') }}
 
 ),
@@ -33,10 +34,10 @@ ranked as (
         contact_revenue.*,
         row_number() over (
             partition by contact_revenue.tenant_id
-            order by contact_revenue.order_revenue desc, contact_revenue.contact_id
+            order by contact_revenue.total_collected desc, contact_revenue.contact_id
         ) as revenue_rank
     from contact_revenue
-    where contact_revenue.order_revenue > 0
+    where contact_revenue.total_collected > 0
 
 ),
 
@@ -49,10 +50,11 @@ final as (
         contacts.last_name,
         contacts.email,
         contacts.phone,
-        ranked.revenue_orders,
+        ranked.total_collected,
         ranked.order_revenue,
-        round(ranked.order_revenue / nullif(tenant_totals.tenant_revenue, 0), 3) as share_of_revenue,
         ranked.appointment_payments,
+        round(ranked.total_collected / nullif(tenant_totals.tenant_collected, 0), 3) as share_of_total,
+        ranked.revenue_orders,
         ranked.first_order_at,
         ranked.last_order_at,
         ranked.contact_id

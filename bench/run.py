@@ -37,7 +37,7 @@ from transform.paths import PROJECT_DIR
 # Settings a caller may want to benchmark pass through; every other ACUITY_* is the bench's to set.
 PASS_THROUGH = ("ACUITY_PAGE_SIZE", "ACUITY_PAGE_CEILING", "ACUITY_LOOKBACK_DAYS", "ACUITY_HORIZON_DAYS")
 DEFAULT_CEILING = 100_000  # extract.paging.DEFAULT_PAGE_CEILING, the pipeline's default when the setting is unset
-OTHER_ENDPOINTS = ("me", "calendars", "appointment_types", "clients")
+OTHER_ENDPOINTS = ("me", "calendars", "appointment_types", "addons", "clients", "certificates")
 _DONE = re.compile(r"Done in ([\d.]+) s \(dbt ([\d.]+) s\)")
 
 

@@ -30,7 +30,9 @@ from extract.config import PROJECT_DIR
 # What each field must be, per resource (Acuity's field names). Kinds: id (required integer: quarantined without
 # one), start (the appointment's required start time), datetime (an optional ISO time), int, bool, money, text, code
 # (text or an integer, kept as text), zone (an IANA time zone), order_time (Acuity's "YYYY-MM-DD HH:MM"), status (an
-# order status listed in seeds/order_statuses.csv), forms and labels (nested lists whose elements need ids).
+# order status listed in seeds/order_statuses.csv), forms and labels (nested lists whose elements need ids), ids (a
+# list of integer ids, each once), counts (an integer, or an object of integers keyed by appointment type id), date
+# (an ISO 8601 date, maybe followed by a time: the models read the date).
 _PERSON = {name: "text" for name in ("firstName", "lastName", "email", "phone", "notes")}
 FIELDS: dict[str, dict[str, str]] = {
     "appointments": {
@@ -49,6 +51,9 @@ FIELDS: dict[str, dict[str, str]] = {
         "calendarTimezone": "zone",
         **{name: "text" for name in ("paid", "type", "category", "duration", "calendar", "timezone", "location")},
         "classID": "code",
+        "certificate": "code",
+        "scheduledBy": "text",
+        "addonIDs": "ids",
         "forms": "forms",
         "labels": "labels",
     },
@@ -72,6 +77,21 @@ FIELDS: dict[str, dict[str, str]] = {
     },
     "calendars": {"id": "id", "name": "text", "timezone": "zone", "location": "text", "email": "text"},
     "account": {"id": "id", "name": "text", "email": "text", "timezone": "zone", "currency": "text"},
+    "addons": {"id": "id", "name": "text", "duration": "int", "price": "money", "private": "bool"},
+    "certificates": {
+        "id": "id",
+        "certificate": "code",
+        "productID": "int",
+        "orderID": "int",
+        "appointmentTypeIDs": "ids",
+        "name": "text",
+        "email": "text",
+        "type": "text",
+        "remainingCounts": "counts",
+        "remainingMinutes": "int",
+        "remainingValue": "money",
+        "expiration": "date",
+    },
 }
 
 # Keys Acuity always sends on these records; a record without one (or with null or "") loads, flagged
@@ -80,6 +100,7 @@ FIELDS: dict[str, dict[str, str]] = {
 REQUIRED: dict[str, tuple[str, ...]] = {
     "appointments": ("calendarID", "calendar", "type"),
     "orders": ("total", "time", "status"),
+    "certificates": ("certificate",),
 }
 
 
@@ -150,8 +171,12 @@ GUARDS: dict[tuple[str, str], tuple[str, ...]] = {
         "orders.order_id:not_null",
         "last_run_changes:primary_key",
     ),
+    # an id that is no integer, or one listed twice, is flagged and left out of the bridge
+    ("appointments", "addonIDs"): ("stg_acuity__appointment_addons:primary_key", "appointment_addons:primary_key"),
     ("appointment_types", "id"): ("stg_acuity__appointment_types:primary_key",),
     ("calendars", "id"): ("stg_acuity__calendars:primary_key",),
+    ("addons", "id"): ("stg_acuity__addons:primary_key",),
+    ("certificates", "id"): ("stg_acuity__certificates:primary_key", "certificates:primary_key"),
 }
 
 
@@ -238,6 +263,7 @@ DERIVED: dict[str, str] = {
                 "revenue_orders",
                 "order_revenue",
                 "appointment_payments",
+                "total_collected",
             )
         ),
         "contacts.contact_id:unique",
@@ -254,6 +280,7 @@ DERIVED: dict[str, str] = {
                 "revenue_orders",
                 "order_revenue",
                 "appointment_payments",
+                "total_collected",
             )
         ),
     ),
@@ -271,6 +298,10 @@ DERIVED: dict[str, str] = {
                 "unmatched_orders",
                 "contacts_with_revenue",
                 "appointment_payments",
+                "matched_appointment_payments",
+                "unmatched_appointment_payments",
+                "total_collected",
+                "contacts_paying",
             )
         ),
     ),

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import dlt
 import pyarrow as pa
+from dlt.common.schema.utils import has_table_seen_data
 from dlt.sources import DltResource
 
 from extract import arrow
@@ -71,6 +72,7 @@ APPOINTMENT_COLUMNS = _columns(
     class_id="text",  # a number in some answers, a string in Acuity's own examples: kept as sent
     sub_calendar_id="bigint",
     certificate="text",
+    scheduled_by="text",
 )
 CLIENT_COLUMNS = _columns(**_PERSON)
 ORDER_COLUMNS = _columns(id="bigint", **_PERSON, total="text", status="text", time="text", title="text")
@@ -91,6 +93,22 @@ CALENDAR_COLUMNS = _columns(
     id="bigint", name="text", timezone="text", location="text", email="text", image="json", thumbnail="json"
 )
 ACCOUNT_COLUMNS = _columns(id="bigint", name="text", email="text", timezone="text", currency="text")
+ADDON_COLUMNS = _columns(id="bigint", name="text", duration="bigint", price="text", private="bool")
+# remainingCounts is an integer in the community OpenAPI file and uses per appointment type in real answers: json
+CERTIFICATE_COLUMNS = _columns(
+    id="bigint",
+    certificate="text",
+    product_id="bigint",
+    order_id="bigint",
+    appointment_type_i_ds="json",
+    name="text",
+    email="text",
+    type="text",
+    remaining_counts="json",
+    remaining_minutes="bigint",
+    remaining_value="text",
+    expiration="text",
+)
 REJECTED_HINTS = dlt.mark.make_hints(
     table_name="rejected_records",
     write_disposition="append",
@@ -103,9 +121,11 @@ ENDPOINTS = {
     "account": "/me",
     "calendars": "/calendars",
     "appointment_types": "/appointment-types",
+    "addons": "/appointment-addons",
     "clients": "/clients",
     "appointments": "/appointments",
     "orders": "/orders",
+    "certificates": "/certificates",
 }
 RESOURCES = tuple(ENDPOINTS)
 # Query parameters a resource always sends: retired appointment types too, so an old appointment on a retired type
@@ -424,7 +444,8 @@ def acuity_source(
     statuses: frozenset[str] | None = None,
     as_of: datetime | None = None,
 ) -> list[DltResource]:
-    """Clients, appointments, orders, appointment types, calendars and the account of one Acuity tenant.
+    """Clients, appointments, orders, appointment types, add-ons, certificates, calendars and the account of one
+    Acuity tenant.
 
     ``counts`` (optional) receives the rows read per resource and the records set aside, for the run row; ``run_id``
     tags the rows of ``rejected_records``; ``me`` and ``calendars`` are the ``/me`` and ``/calendars`` answers when
@@ -458,11 +479,18 @@ def acuity_source(
         return rows
 
     def whole_list(name: str, given: list[Any] | None = None) -> Iterator[Any]:
-        """An endpoint without paging, read whole; each record loads, loads flagged, or is quarantined, once per id."""
+        """An endpoint without paging, read whole; each record loads, loads flagged, or is quarantined, once per id.
+
+        Many accounts sell no package and define no add-on: an empty first answer still creates the table the models
+        read. Only the first: an empty answer to a table that holds rows would retire them all (scd2), and an empty
+        answer is no proof that everything was deleted (docs/acuity-api.md, "Absence is not deletion")."""
         screen = _Screen(name, tenant_id, run_id, counts)
         rows = screen.unique(answer(name, given), _record_id, _DUPLICATE_ID)
         counts.fetched[name] += len(rows)
-        yield _stamped(screen.accepted(rows), tenant_id)
+        loaded = _stamped(screen.accepted(rows), tenant_id)
+        if not loaded and not has_table_seen_data(dlt.current.source_schema().tables.get(name, {})):
+            loaded = dlt.mark.materialize_table_schema()
+        yield loaded
         yield from screen.drain()
 
     def retire_only_confirmed(name: str, scope: str, outcome: Absence) -> Iterator[Any]:
@@ -626,6 +654,17 @@ def acuity_source(
     def calendars_resource() -> Iterator[list[dict[str, Any]]]:
         yield from whole_list("calendars", calendars)
 
+    @dlt.resource(name="addons", write_disposition=tenant_scope, columns=ADDON_COLUMNS)
+    def addons() -> Iterator[list[dict[str, Any]]]:
+        """``/appointment-addons``: the add-ons appointments' ``addonIDs`` name, with their current price."""
+        yield from whole_list("addons")
+
+    @dlt.resource(name="certificates", write_disposition=tenant_scope, columns=CERTIFICATE_COLUMNS)
+    def certificates() -> Iterator[list[dict[str, Any]]]:
+        """``/certificates``: the package, gift-certificate and subscription codes orders issued, with what is left
+        on each."""
+        yield from whole_list("certificates")
+
     @dlt.resource(name="account", write_disposition=tenant_scope, columns=ACCOUNT_COLUMNS)
     def account() -> Iterator[dict[str, Any]]:
         """``/me``: the account's time zone is what order times (which carry no offset) are local to. Its id and the
@@ -636,4 +675,13 @@ def acuity_source(
         counts.fetched["account"] += 1
         yield _stamped([coerce_types("account", answer)], tenant_id)
 
-    return [account(), calendars_resource(), appointment_types(), clients(), appointments(), orders()]
+    return [
+        account(),
+        calendars_resource(),
+        appointment_types(),
+        addons(),
+        clients(),
+        appointments(),
+        orders(),
+        certificates(),
+    ]

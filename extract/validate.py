@@ -31,7 +31,7 @@ import re
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -45,6 +45,7 @@ from extract.repair import parse_time
 
 _MONEY = re.compile(r"^(-?\d+)(\.\d+)?$")
 _ORDER_TIME = re.compile(r"^ *(\d{4})-\d{2}-\d{2} \d{2}:\d{2} *$")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:$|[T ])")
 # decimal(14, 2) holds |value| <= 999,999,999,999.99; a value that rounds past it would not cast
 MONEY_LIMIT = Decimal("999999999999.995")
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -315,7 +316,40 @@ def _labels(name: str, value: Any) -> list[str]:
     return [f"invalid_{name}"] * invalid + ["duplicate_label"] * duplicate
 
 
-_NESTED: dict[str, Callable[[str, Any], list[str]]] = {"forms": _forms, "labels": _labels}
+def _ids(name: str, value: Any) -> list[str]:
+    """A list of ids (``addonIDs``): each an integer (``invalid_<name>``), once (``duplicate_<name>``); staging leaves
+    out of the bridge an element that is none, and counts a repeat once."""
+    ids = _elements(value)
+    if ids is None:
+        return [f"invalid_{name}"]
+    valid = [int(key) for key in ids if _nested_id(key)]
+    return [f"invalid_{name}"] * (len(valid) < len(ids)) + [f"duplicate_{name}"] * (len(set(valid)) < len(valid))
+
+
+_NESTED: dict[str, Callable[[str, Any], list[str]]] = {"forms": _forms, "labels": _labels, "ids": _ids}
+
+
+def _counts(value: Any) -> str | None:
+    """Uses left on a code: an integer (the community OpenAPI's type) or integers keyed by appointment type id (what
+    integrations read from real answers); staging reads either, anything else is null."""
+    if type(value) is int:
+        return None
+    if isinstance(value, dict) and all(_nested_id(key) and type(n) is int for key, n in value.items()):
+        return None
+    return "invalid_counts"
+
+
+def _date(value: Any) -> str | None:
+    """An ISO 8601 date, maybe followed by a time (Acuity's expiration example: ``2018-01-01T12:00:00``)."""
+    if value == "":
+        return None
+    if type(value) is not str or not _DATE.match(value):
+        return "invalid_date"
+    try:
+        day = date.fromisoformat(value[:10])
+    except ValueError:
+        return "invalid_date"
+    return None if day.year in PLAUSIBLE_YEARS else "invalid_date"
 
 
 _CHECKS: dict[str, Callable[[Any], str | None]] = {
@@ -323,6 +357,8 @@ _CHECKS: dict[str, Callable[[Any], str | None]] = {
     "datetime": _datetime,
     "zone": _zone,
     "order_time": _order_time,
+    "counts": _counts,
+    "date": _date,
 }
 
 

@@ -47,3 +47,22 @@
 {% macro duckdb__json_array_items(expr) -%}
     unnest(cast(case when json_type({{ expr }}) = 'ARRAY' then {{ expr }} end as json[]))
 {%- endmacro %}
+
+{#- A JSON scalar's text: 3301 and "3301" both read '3301' (an object or array reads its JSON text). -#}
+{% macro json_scalar_text(expr) -%}
+    {{ return(adapter.dispatch('json_scalar_text', 'acuity')(expr)) }}
+{%- endmacro %}
+{% macro default__json_scalar_text(expr) -%}(cast({{ expr }} as jsonb) #>> '{}'){%- endmacro %}
+{% macro duckdb__json_scalar_text(expr) -%}({{ expr }} ->> '$'){%- endmacro %}
+
+{#- The keys of a JSON object column as a set-returning select-list expression (like json_array_items): one row per
+    key; rows whose value is null or not an object give none. Read a key's value with `expr ->> key`. -#}
+{% macro json_object_keys(expr) -%}
+    {{ return(adapter.dispatch('json_object_keys', 'acuity')(expr)) }}
+{%- endmacro %}
+{% macro default__json_object_keys(expr) -%}
+    jsonb_object_keys(case when jsonb_typeof(cast({{ expr }} as jsonb)) = 'object' then cast({{ expr }} as jsonb) end)
+{%- endmacro %}
+{% macro duckdb__json_object_keys(expr) -%}
+    unnest(json_keys(case when json_type({{ expr }}) = 'OBJECT' then {{ expr }} end))
+{%- endmacro %}

@@ -82,6 +82,22 @@
     {{ try_cast_or_null("trim(" ~ expr ~ ")", "decimal(14, 2)", "^-?[0-9]+([.][0-9]+)?$") }}
 {%- endmacro %}
 
+{#- A date that arrives as text starting with an ISO date (2027-01-31, 2027-01-31T12:00:00): that day; anything
+    else, an impossible day (2027-02-30) included, is null, never a failed build. -#}
+{% macro acuity_date(expr) -%}
+    {%- set day = "substr(" ~ expr ~ ", 1, 10)" -%}
+    {%- set year = "cast(substr(" ~ expr ~ ", 1, 4) as integer)" -%}
+    case
+        when not {{ regex_matches(day,
+            "^[0-9]{4}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-9]))$") }}
+            then null
+        when substr({{ expr }}, 6, 5) = '02-29'
+            and not ({{ year }} % 4 = 0 and ({{ year }} % 100 <> 0 or {{ year }} % 400 = 0))
+            then null
+        else {{ try_cast_or_null(day, 'date', '^[0-9]{4}-') }}
+    end
+{%- endmacro %}
+
 {#- The person columns clients, appointments and orders all carry, raw and normalised for matching; the phone's
     country code comes from the tenant's settings seed (the model joins it as `settings`). -#}
 {% macro acuity_person_columns() -%}

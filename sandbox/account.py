@@ -20,11 +20,20 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sandbox import render
-from sandbox.catalog import APPOINTMENT_TYPES, CALENDARS, PROFILE
-from sandbox.design import assemble, local_slot, midnight_utc, pick_calendar
+from sandbox.catalog import ADDONS, APPOINTMENT_TYPES, CALENDARS, PROFILE
+from sandbox.design import (
+    assemble,
+    certificate_of,
+    local_slot,
+    midnight_utc,
+    pick_calendar,
+    price_text,
+    redemptions,
+    uses_left,
+)
 from sandbox.matching import RULES, normalise_email, person_index
 from sandbox.readings import Readings
-from sandbox.records import Appointment, Client, Order
+from sandbox.records import Appointment, Certificate, Client, Order
 from sandbox.seeds import Seeds
 from sandbox.shapes import Shapes
 from sandbox.sources import AppointmentSource, ClientSource, OrderSource
@@ -89,7 +98,11 @@ class Account:
         exhaustive: bool,
         readings: Readings | None = None,
         shapes: Shapes | None = None,
+        booked: list[Appointment] | None = None,
+        redeemed: dict[str, tuple[int, ...]] | None = None,
     ) -> None:
+        """``booked``: appointments made after the source's, with the ids that follow its (as ``book`` makes them);
+        ``redeemed``: per certificate code, the appointments it paid for."""
         self.scenario = scenario
         self.readings = readings or Readings()
         self.shapes = shapes or Shapes()
@@ -108,7 +121,11 @@ class Account:
         self._client_overrides: dict[int, Client] = {}
         self._order_overrides: dict[int, Order] = {}
         self._extra_orders: list[Order] = []
+        self._redeemed = redeemed or {}
         self._next_appointment_id = appointments.id_base + len(appointments)
+        for appt in booked or ():
+            self._changed[appt.id] = appt
+            self._next_appointment_id = max(self._next_appointment_id, appt.id + 1)
         self._next_order_id = orders.id_base + len(orders)
         self._rng = random.Random(f"{scenario}:{seed}:mutations")
 
@@ -125,6 +142,16 @@ class Account:
             self.shapes.appointment_type(render.appointment_type(t, self.profile))
             for t in APPOINTMENT_TYPES
             if t.active or include_deleted
+        ]
+
+    def addons(self) -> list[dict[str, Any]]:
+        return [render.addon(addon) for addon in ADDONS]
+
+    def certificates(self) -> list[dict[str, Any]]:
+        """Every code a paid order issued, with what is left on it (used-up and expired ones included)."""
+        return [
+            self.shapes.certificate(render.certificate(certificate, *self._left(certificate), self.profile.timezone))
+            for certificate in sorted(self.iter_certificates(), key=lambda c: c.id)
         ]
 
     def appointments(self, query: AppointmentQuery) -> list[dict[str, Any]]:
@@ -397,8 +424,9 @@ class Account:
             rules: dict[int, str] = {}
             status_by_id: dict[int, str] = {}
             appointment_matches: dict[int, tuple[str | None, str]] = {}
-            money: dict[int, tuple[Decimal, Decimal]] = {}
+            money: dict[int, tuple[Decimal, Decimal, Decimal]] = {}
             payments = dict.fromkeys(contacts.keys, Decimal(0))
+            unmatched_payments = Decimal(0)
             for appt in self._stream(None, None, False):
                 totals["appointments"] += 1
                 statuses[appt.status] += 1
@@ -408,8 +436,11 @@ class Account:
                 if self._exhaustive:
                     status_by_id[appt.id] = appt.status
                     appointment_matches[appt.id] = (None if contact is None else contacts.keys[contact], rule)
-                    money[appt.id] = (Decimal(_TYPES[appt.type_id].price), Decimal(appt.amount_paid))
-                    if contact is not None:  # what a contact paid on its appointments, whatever their status
+                    money[appt.id] = (Decimal(price_text(appt)), Decimal(appt.price_sold), Decimal(appt.amount_paid))
+                    # paid on an appointment, whatever its status: Acuity refunds nothing when one is canceled
+                    if contact is None:
+                        unmatched_payments += Decimal(appt.amount_paid)
+                    else:
                         payments[contacts.keys[contact]] += Decimal(appt.amount_paid)
                 if appt.start < now:
                     totals["historical"] += 1
@@ -471,9 +502,20 @@ class Account:
                 truth["appointment_matches"] = appointment_matches
                 truth["order_matches"] = order_matches
                 truth["contacts"] = dict(zip(contacts.keys, contacts.merge_rules, strict=True))
-                truth["appointment_money"] = money  # (price, amount paid) per appointment
+                truth["appointment_money"] = money  # (list price, price sold, amount paid) per appointment
                 truth["appointment_payments_by_contact"] = payments
-                truth["appointment_payments"] = sum(payments.values(), Decimal(0))
+                truth["matched_appointment_payments"] = sum(payments.values(), Decimal(0))
+                truth["appointment_payments"] = truth["matched_appointment_payments"] + unmatched_payments
+                # per code: (product, order, uses left, value left, the appointments it pays for)
+                truth["certificates"] = {
+                    certificate.code: (
+                        certificate.product.name,
+                        certificate.order_id,
+                        *self._left(certificate),
+                        {appt.id for appt, _ in self.redeemed(certificate)},
+                    )
+                    for certificate in self.iter_certificates()
+                }
                 truth["order_revenue_by_contact"] = {
                     key: revenue.get(contact, Decimal(0)) for contact, key in enumerate(contacts.keys)
                 }
@@ -490,7 +532,27 @@ class Account:
     def iter_orders(self) -> Iterator[Order]:
         return self._orders_newest_first()
 
+    def iter_certificates(self) -> Iterator[Certificate]:
+        """The codes the current orders issued."""
+        return filter(None, map(certificate_of, self._orders_newest_first()))
+
+    def redeemed(self, certificate: Certificate) -> list[tuple[Appointment, Decimal]]:
+        """The appointments the code pays for now, and what it covered on each: a canceled one gave its use back."""
+        booked = [
+            appt
+            for key in self._redeemed.get(certificate.code, ())
+            if (appt := self._current(key)) is not None and appt.certificate == certificate.code
+        ]
+        return list(redemptions(certificate, booked))
+
     # ---- helpers -----------------------------------------------------------------------------------------
+    def _left(self, certificate: Certificate) -> tuple[dict[int, int] | None, Decimal | None]:
+        """(uses left per appointment type, value left) on a code; the one its type does not count is None."""
+        used = self.redeemed(certificate)
+        if certificate.product.kind == "value":
+            return None, Decimal(certificate.product.value or 0) - sum((c for _, c in used), Decimal(0))
+        return uses_left(certificate, (appt for appt, _ in used)), None
+
     def _render(self, appt: Appointment, with_forms: bool = True) -> dict[str, Any]:
         row = render.appointment(appt, _CALENDARS[appt.calendar_id], _TYPES[appt.type_id], self.profile, with_forms)
         return self.shapes.appointment(row)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sandbox.records import AppointmentType, Calendar, Profile
+from sandbox.records import Addon, AppointmentType, Calendar, CertificateProduct, Profile
 
 ACCOUNT_TZ = "America/New_York"
 
@@ -56,8 +56,13 @@ CALENDARS = (
 CALENDAR_WEIGHTS = (45, 25, 20, 10)
 
 _ALL = tuple(c.id for c in CALENDARS)
-# Add-ons a client can book with a service: (id, name, price).
-ADDONS = ((3301, "Hot Stone Upgrade", "25.00"), (3302, "Aromatherapy", "15.00"), (3303, "Extra 15 Minutes", "30.00"))
+# Add-ons booked with a service; each adds its price and minutes to the appointment's (Acuity: "the amount that the
+# price and time should change"). Staff alone can add a private one.
+ADDONS = (
+    Addon(3301, "Hot Stone Upgrade", "25.00", 0),
+    Addon(3302, "Aromatherapy", "15.00", 0),
+    Addon(3303, "Extra 15 Minutes", "30.00", 15, private=True),
+)
 # Intake forms: (form id, form name, ((field id, field name, answers people give), ...)); "" is a skipped field.
 FORMS = (
     (
@@ -190,6 +195,26 @@ PRODUCTS = (
 )
 FREE_PRODUCT = ("Complimentary Guest Pass", "0.00")
 CUSTOM_PRODUCT = "Custom Wellness Package"
+# The products above that issue a code when their order is paid (packages, a gift certificate, a subscription), by
+# order title; the rest are goods. Count packages allow so many appointments of each type.
+_FOLLOW_UP, _MASSAGE, _VIRTUAL, _CLASS = 18204412, 18204413, 18204416, 18204417
+CERTIFICATE_PRODUCTS = {
+    product.name: product
+    for product in (
+        CertificateProduct(6101, "Massage Gift Certificate", "value", (_MASSAGE,), value="85.00", expires_days=365),
+        CertificateProduct(6102, "5-Session Package", "appointments", counts=((_FOLLOW_UP, 3), (_VIRTUAL, 2))),
+        CertificateProduct(
+            6103, "10-Session Package", "appointments", counts=((_FOLLOW_UP, 5), (_VIRTUAL, 5)), expires_days=365
+        ),
+        CertificateProduct(
+            6104, "Monthly Membership", "appointments", counts=((_CLASS, 4), (_FOLLOW_UP, 2)), expires_days=31
+        ),
+        CertificateProduct(6105, "Complimentary Guest Pass", "appointments", counts=((_VIRTUAL, 1),), expires_days=90),
+    )
+}
+# Coupon codes: a percentage off the price, shown as priceSold below price. Acuity takes one code per appointment.
+WELCOME_COUPON = ("WELCOME20", "0.20")
+REFERRAL_COUPON = ("FRIEND-{:06X}", "0.10")  # one single-use code per referral
 
 FIRST_NAMES = (
     "James",

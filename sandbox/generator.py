@@ -10,13 +10,14 @@ only the person; the rule is the oracle's (sandbox/matching.py) answer, checked 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sandbox.account import Account
 from sandbox.catalog import (
+    APPOINTMENT_TYPES,
     CALENDARS,
     CLIENT_NOTES,
     CUSTOM_PRODUCT,
@@ -31,7 +32,7 @@ from sandbox.catalog import (
     US_AREA_CODES,
     WORK_DOMAINS,
 )
-from sandbox.design import assemble, local_slot, midnight_utc, pick_calendar, slot_between
+from sandbox.design import assemble, certificate_of, local_slot, midnight_utc, pick_calendar, redeem, slot_between
 from sandbox.large import LargeAppointments, LargeClients, LargeOrders
 from sandbox.matching import person_index
 from sandbox.readings import Readings
@@ -55,6 +56,8 @@ SEED_KINDS = {"dup_case": 5, "dup_phone": 3, "household": 2, "no_email": 62, "no
 LARGE_DEFAULTS = {"appointments": 100_000, "clients": 10_000, "orders": 20_000}
 # the seed account sends the shapes real answers take, each on about one record in five (sandbox/shapes.py)
 SEED_SHAPES = Shapes(REAL, every=5)
+_TYPES = {t.id: t for t in APPOINTMENT_TYPES}
+_CALENDARS = {c.id: c for c in CALENDARS}
 
 
 def build_account(
@@ -138,14 +141,18 @@ class _SeedBuilder:
         self.eligible = eligible
         appointments = self._appointments()
         orders = self._orders()
+        booked = appointments + self._package_visits(orders, appointments[0].id + len(appointments))
+        redeemed = _redeem(booked, orders)
         return Account(
             scenario="seed",
             seed=self.seed,
             as_of=self.as_of,
-            appointments=ListAppointments(appointments),
+            appointments=ListAppointments(booked[: len(appointments)]),
             clients=ListClients(clients),
             orders=ListOrders(orders),
             exhaustive=True,
+            booked=booked[len(appointments) :],
+            redeemed=redeemed,
         )
 
     # ---- persons and clients -----------------------------------------------------------------------------
@@ -357,6 +364,40 @@ class _SeedBuilder:
             allow_retired=start < self.now - timedelta(days=RETIRED_TYPES_BEFORE_DAYS),
         )
 
+    def _package_visits(self, orders: list[Order], first_id: int) -> list[Appointment]:
+        """Past appointments package buyers booked to use their codes: about half of what each code allows, between
+        the order and as-of (or its expiry). Drawn from a generator of their own, after everything else, so the rest
+        of the account is what it was before packages were used; their ids follow all others', as later bookings'."""
+        rng = random.Random(f"seed:{self.seed}:package-visits")
+        visits: list[Appointment] = []
+        for certificate in sorted(filter(None, map(certificate_of, orders)), key=lambda c: (c.issued, c.id)):
+            person = self.persons[certificate.person] if certificate.person is not None else None
+            end = min(filter(None, (certificate.expires, self.now)))
+            if person is None or not person.email or end - certificate.issued < timedelta(days=2):
+                continue
+            allowed = certificate.product.counts or tuple((type_id, 1) for type_id in certificate.product.types)
+            for type_id, count in allowed:
+                kind = _TYPES[type_id]
+                for _ in range(sum(rng.random() < 0.5 for _ in range(count))):
+                    calendar = _CALENDARS[rng.choice(kind.calendar_ids)]
+                    start = slot_between(rng, calendar, certificate.issued + timedelta(days=1), end)
+                    contact = (person.first, person.last, person.email, "")
+                    self._checked(contact, certificate.person, "email")
+                    visits.append(
+                        assemble(
+                            rng,
+                            appointment_id=0,
+                            start=start,
+                            created=max(certificate.issued, start - timedelta(days=rng.randint(1, 14))),
+                            calendar=calendar,
+                            contact=contact,
+                            person=certificate.person,
+                            kind=kind,
+                        )
+                    )
+        visits.sort(key=lambda appt: appt.start)
+        return [replace(appt, id=first_id + number) for number, appt in enumerate(visits)]
+
     # ---- orders ------------------------------------------------------------------------------------------
     def _orders(self) -> list[Order]:
         rng = self.rng
@@ -421,6 +462,27 @@ class _SeedBuilder:
         picks.append((CUSTOM_PRODUCT, text))
         rng.shuffle(picks)
         return picks
+
+
+def _redeem(appointments: list[Appointment], orders: list[Order]) -> dict[str, tuple[int, ...]]:
+    """Book each code a paid order issued on its buyer's appointments after the order, oldest first, until it is used
+    up; changes ``appointments`` in place and returns the appointment ids each code paid for. An appointment takes one
+    code (a coupon's or a package's), as in Acuity."""
+    by_id = {appt.id: number for number, appt in enumerate(appointments)}
+    redeemed: dict[str, tuple[int, ...]] = {}
+    for certificate in sorted(filter(None, map(certificate_of, orders)), key=lambda c: (c.issued, c.id)):
+        if certificate.person is None:
+            continue
+        booked = [
+            a
+            for a in appointments
+            if a.person == certificate.person and a.certificate is None and a.start >= certificate.issued
+        ]
+        used = list(redeem(certificate, booked))
+        for appt in used:
+            appointments[by_id[appt.id]] = appt
+        redeemed[certificate.code] = tuple(appt.id for appt in used)
+    return redeemed
 
 
 def _dst_changes(calendar: Calendar, first: date, last: date) -> list[date]:

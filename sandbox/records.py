@@ -8,7 +8,7 @@ match them: that is the ground-truth oracle's answer (sandbox/matching.py), deri
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,59 @@ class AppointmentType:
     addon_ids: tuple[int, ...] = ()
     form_ids: tuple[int, ...] = ()
     image: str = ""
+
+
+@dataclass(frozen=True)
+class Addon:
+    """An add-on a client (or, when ``private``, only staff) can book with a service: it changes the appointment's
+    price and duration by its own (Acuity's /appointment-addons)."""
+
+    id: int
+    name: str
+    price: str
+    duration: int
+    private: bool = False
+
+
+@dataclass(frozen=True)
+class CertificateProduct:
+    """A package, gift certificate or subscription the studio sells: each paid order of it issues one code.
+
+    ``kind`` is Acuity's certificate ``type``: "appointments" (``counts``: so many uses per appointment type, as
+    Acuity's products count them) or "value" (``value`` dollars towards ``type_ids``, the client paying any balance).
+    ``expires_days``: from the order, or None.
+    """
+
+    id: int
+    name: str
+    kind: str
+    type_ids: tuple[int, ...] = ()
+    counts: tuple[tuple[int, int], ...] = ()
+    value: str | None = None
+    expires_days: int | None = None
+
+    @property
+    def types(self) -> tuple[int, ...]:
+        """The appointment types a code of it pays for."""
+        return self.type_ids or tuple(type_id for type_id, _ in self.counts)
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """One code an order issued (Acuity's /certificates): who bought it and what it is good for."""
+
+    id: int
+    code: str
+    product: CertificateProduct
+    order_id: int
+    email: str
+    person: int | None
+    issued: datetime
+
+    @property
+    def expires(self) -> datetime | None:
+        days = self.product.expires_days
+        return None if days is None else self.issued + timedelta(days=days)
 
 
 @dataclass(frozen=True)

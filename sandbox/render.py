@@ -9,7 +9,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sandbox.catalog import FORMS, PROCESSORS
-from sandbox.records import Appointment, AppointmentType, Calendar, Client, Order, Profile
+from sandbox.design import duration, price_text
+from sandbox.records import Addon, Appointment, AppointmentType, Calendar, Certificate, Client, Order, Profile
 
 MONTHS = (
     "January",
@@ -103,11 +104,11 @@ def appointment(
         "email": appt.email,
         "date": long_date(local),
         "time": clock(local),
-        "endTime": clock((appt.start + timedelta(minutes=kind.duration)).astimezone(ZoneInfo(tz))),
+        "endTime": clock((appt.start + timedelta(minutes=duration(appt))).astimezone(ZoneInfo(tz))),
         "dateCreated": long_date(appt.created.astimezone(ZoneInfo(profile.timezone))),
         "datetimeCreated": iso_local(created),
         "datetime": iso_local(local),
-        "price": kind.price,
+        "price": price_text(appt),
         "priceSold": appt.price_sold,
         "paid": "yes" if Decimal(appt.amount_paid) > 0 else "no",
         "amountPaid": appt.amount_paid,
@@ -116,7 +117,7 @@ def appointment(
         "addonIDs": list(appt.addon_ids),
         "classID": appt.class_id,
         "category": kind.category,
-        "duration": str(kind.duration),
+        "duration": str(duration(appt)),
         "calendar": calendar.name,
         "calendarID": calendar.id,
         "subCalendarID": appt.sub_calendar_id,
@@ -238,6 +239,41 @@ def appointment_type(record: AppointmentType, profile: Profile) -> dict[str, Any
         "formIDs": list(record.form_ids),
         "image": record.image,
         "schedulingUrl": f"{profile.scheduling_page}schedule.php?owner={profile.owner}&appointmentType={record.id}",
+    }
+
+
+def addon(record: Addon) -> dict[str, Any]:
+    """GET /appointment-addons: one add-on (OpenAPI ``AppointmentAddon``)."""
+    return {
+        "id": record.id,
+        "name": record.name,
+        "duration": record.duration,
+        "price": record.price,
+        "private": record.private,
+    }
+
+
+def certificate(
+    record: Certificate, uses_left: dict[int, int] | None, value_left: Decimal | None, tz: str
+) -> dict[str, Any]:
+    """GET /certificates: one code and what is left on it. ``remainingCounts`` is keyed by appointment type id, as
+    integrations that read real answers use it (the community OpenAPI file calls it an integer: the shape
+    ``remaining_counts_as_int`` sends that); ``expiration`` is account-local without an offset, as in Acuity's
+    example."""
+    expires = record.expires
+    return {
+        "id": record.id,
+        "certificate": record.code,
+        "productID": record.product.id,
+        "orderID": record.order_id,
+        "appointmentTypeIDs": list(record.product.types),
+        "name": record.product.name,
+        "email": record.email,
+        "type": record.product.kind,
+        "remainingCounts": None if uses_left is None else {str(key): left for key, left in uses_left.items()},
+        "remainingMinutes": None,
+        "remainingValue": None if value_left is None else f"{value_left:.2f}",
+        "expiration": None if expires is None else expires.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M:%S"),
     }
 
 

@@ -49,9 +49,13 @@ PARAMS = {
     "/appointments": APPOINTMENT_PARAMS,
     "/clients": frozenset({"search"}),
     "/orders": frozenset({"max"}),
+    "/appointment-addons": frozenset(),
+    "/certificates": frozenset(),
 }
 # Documented by Acuity (developer docs / community OpenAPI) but not emulated: refused, never silently ignored.
-NOT_EMULATED = frozenset({"addonIDs", "canClientCancel", "canClientReschedule", "pastFormAnswers"})
+NOT_EMULATED = frozenset(
+    {"addonIDs", "canClientCancel", "canClientReschedule", "pastFormAnswers", "productID", "orderID"}
+)
 
 
 class ApiError(Exception):
@@ -381,6 +385,10 @@ def _list_request(path: str, params: _Params, user_id: str, account: Account) ->
         return include_deleted, partial(account.appointment_types, include_deleted)
     if path == "/me":
         return (), partial(account.me, int(user_id) if user_id.isdigit() else 0)
+    if path == "/appointment-addons":
+        return (), account.addons
+    if path == "/certificates":
+        return (), account.certificates
     return (), account.calendars
 
 

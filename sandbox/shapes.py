@@ -33,6 +33,7 @@ REAL = frozenset(
         "clock_padded",  # time and endTime as " 9:00am"
         "crlf",  # \r\n inside notes and form answers
         "empty_form_names",  # forms and form fields with an empty name
+        "remaining_counts_as_int",  # a certificate's remainingCounts as one integer (the community OpenAPI's type)
     }
 )
 # what a proxy or another server in between may send: Acuity's times in other ISO 8601 forms
@@ -44,6 +45,7 @@ PROXY = frozenset(
 )
 SHAPES = REAL | PROXY
 _OPTIONAL = ("isVerified", "classID", "certificate", "subCalendarID", "scheduledBy", "confirmationPagePaymentLink")
+_CERTIFICATE_OPTIONAL = ("orderID", "remainingCounts", "remainingMinutes", "remainingValue", "expiration")
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,19 @@ class Shapes:
             row["duration"] = str(row["duration"])
         if self.applies("image_variants", key):
             row["image"] = _image(key, row.get("image"))
+        return row
+
+    def certificate(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A rendered certificate (``sandbox.render.certificate``) in the shapes that apply to it."""
+        key = row["id"]
+        if self.applies("remaining_counts_as_int", key) and isinstance(row.get("remainingCounts"), dict):
+            row["remainingCounts"] = sum(row["remainingCounts"].values())
+        if self.applies("no_optional", key):
+            for name in _CERTIFICATE_OPTIONAL:
+                if row.get(name) is None:
+                    row.pop(name, None)
+        if self.applies("ids_as_text", key):
+            row["productID"] = str(row["productID"])
         return row
 
     def calendar(self, row: dict[str, Any]) -> dict[str, Any]:

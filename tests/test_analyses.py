@@ -15,7 +15,9 @@ import duckdb
 import pytest
 from helpers import AS_OF, Env
 
-from sandbox.catalog import APPOINTMENT_TYPES, CALENDARS
+from sandbox.catalog import APPOINTMENT_TYPES, CALENDARS, PROFILE
+from sandbox.design import ADDONS_BY_ID as ADDONS
+from sandbox.design import duration, price_text
 from sandbox.records import Appointment
 from transform import warehouse as warehouses
 from transform.dbt import run_dbt, target_path
@@ -89,21 +91,123 @@ def check_cancellation_and_no_show_rates(env: Env, rows: Rows) -> None:
     assert any(r["cancellation_rate"] > 0 for r in rows) and any(r["no_show_rate"] > 0 for r in rows)
 
 
-def check_top_contacts_by_revenue(env: Env, rows: Rows) -> None:
+def merge_identifiers(env: Env) -> dict[str, str]:
+    """contact_id -> merge_identifier, the key the sandbox's ground truth names contacts by."""
+    return dict(env.query("select contact_id, merge_identifier from marts.contacts"))
+
+
+def collected(env: Env) -> dict[str, tuple[Decimal, Decimal]]:
+    """Per contact (merge identifier), what the sandbox says it paid: (order revenue, appointment payments)."""
     truth = env.account.ground_truth()
-    assert len(rows) == min(20, truth["contacts_with_revenue"])
-    assert {r["email"]: r["order_revenue"] for r in rows} == truth["revenue_by_email"]
+    orders, payments = truth["order_revenue_by_contact"], truth["appointment_payments_by_contact"]
+    return {key: (orders[key], payments[key]) for key in payments}
+
+
+def check_top_contacts_by_revenue(env: Env, rows: Rows) -> None:
+    truth, paid, keys = env.account.ground_truth(), collected(env), merge_identifiers(env)
+    totals = sorted((order + appointments for order, appointments in paid.values()), reverse=True)
+    assert [r["total_collected"] for r in rows] == totals[:20]
+    for row in rows:
+        assert (row["order_revenue"], row["appointment_payments"]) == paid[keys[row["contact_id"]]]
     assert [r["revenue_rank"] for r in rows] == list(range(1, len(rows) + 1))
-    revenue = [r["order_revenue"] for r in rows]
-    assert revenue == sorted(revenue, reverse=True)
-    assert sum(Decimal(str(r["share_of_revenue"])) for r in rows) == pytest.approx(Decimal(1), abs=Decimal("0.02"))
+    assert any(r["order_revenue"] == 0 for r in rows), "a client who paid only for appointments ranks too"
+    tenant = truth["revenue_total"] + truth["appointment_payments"]
+    assert sum(Decimal(str(r["share_of_total"])) for r in rows) == pytest.approx(
+        sum(totals[:20]) / tenant, abs=Decimal("0.02")
+    )
 
 
 def check_contacts_without_revenue(env: Env, rows: Rows) -> None:
+    paid, keys = collected(env), merge_identifiers(env)
+    assert sorted(keys[r["contact_id"]] for r in rows) == sorted(k for k, (o, a) in paid.items() if o + a == 0)
+    assert any(a > 0 and o == 0 for o, a in paid.values()), "clients who paid only for appointments are not listed"
+    assert sum(r["appointments_upcoming"] for r in rows) <= env.account.ground_truth()["future_matched"]
+
+
+def check_revenue_by_month(env: Env, rows: Rows) -> None:
+    expected: dict[date, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    for order in env.account.iter_orders():
+        if order.status in ("paid", "delivered"):
+            expected[order.time.astimezone(ZoneInfo(PROFILE.timezone)).date().replace(day=1)][0] += Decimal(order.total)
+    for appt in env.account.iter_appointments():
+        if Decimal(appt.amount_paid):
+            expected[local(appt).date().replace(day=1)][1] += Decimal(appt.amount_paid)
+    got = {r["month_start"]: [r["order_revenue"], r["appointment_payments"]] for r in rows}
+    assert got == dict(expected)
+    assert all(r["total_collected"] == r["order_revenue"] + r["appointment_payments"] for r in rows)
     truth = env.account.ground_truth()
-    assert len(rows) == truth["persons"] - truth["contacts_with_revenue"]
-    assert not {r["email"] for r in rows} & set(truth["revenue_by_email"])
-    assert sum(r["appointments_upcoming"] for r in rows) <= truth["future_matched"]
+    assert sum(r["total_collected"] for r in rows) == truth["revenue_total"] + truth["appointment_payments"]
+
+
+def by_group(env: Env, name: Callable[[Appointment], str]) -> dict[str, list[Any]]:
+    """Per group: appointments, held, list price, price sold, discount (held ones) and appointment payments."""
+    expected: dict[str, list[Any]] = defaultdict(lambda: [0, 0, Decimal(0), Decimal(0), Decimal(0), Decimal(0)])
+    for appt in env.account.iter_appointments():
+        counts = expected[name(appt)]
+        counts[0] += 1
+        counts[5] += Decimal(appt.amount_paid)
+        if appt.no_show or not appt.canceled:
+            price, sold = Decimal(price_text(appt)), Decimal(appt.price_sold)
+            counts[1:5] = counts[1] + 1, counts[2] + price, counts[3] + sold, counts[4] + price - sold
+    return expected
+
+
+def check_revenue_by_appointment_type(env: Env, rows: Rows) -> None:
+    columns = ("appointments", "held", "list_price", "price_sold", "discount", "appointment_payments")
+    got = {r["appointment_type"]: [r[c] for c in columns] for r in rows}
+    assert got == by_group(env, lambda appt: TYPE[appt.type_id].name)
+    assert [r["appointment_payments"] for r in rows] == sorted((r["appointment_payments"] for r in rows), reverse=True)
+
+
+def check_revenue_by_calendar(env: Env, rows: Rows) -> None:
+    columns = ("appointments", "held", "list_price", "price_sold", "discount", "appointment_payments")
+    assert {r["calendar"]: [r[c] for c in columns] for r in rows} == by_group(
+        env, lambda appt: CALENDAR[appt.calendar_id].name
+    )
+    assert sum(Decimal(str(r["share_of_payments"])) for r in rows) == pytest.approx(Decimal(1), abs=Decimal("0.01"))
+
+
+def check_discounts_given(env: Env, rows: Rows) -> None:
+    expected: dict[str, list[Any]] = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
+    for appt in held(env):
+        price, sold = Decimal(price_text(appt)), Decimal(appt.price_sold)
+        if sold < price:
+            counts = expected[appt.certificate or "(no code)"]
+            counts[:] = counts[0] + 1, counts[1] + price, counts[2] + price - sold
+    assert {r["code"]: [r["appointments"], r["list_price"], r["discount"]] for r in rows} == dict(expected)
+    assert {r["discount_share"] for r in rows if r["code"] == "WELCOME20"} == {0.2}
+
+
+def check_package_use(env: Env, rows: Rows) -> None:
+    truth = env.account.ground_truth()["certificates"]
+    expected: dict[str, list[Any]] = defaultdict(lambda: [0, 0, Decimal(0), 0, 0])
+    totals = {order.id: Decimal(order.total) for order in env.account.iter_orders()}
+    for certificate in env.account.iter_certificates():
+        _, order_id, uses, _, booked = truth[certificate.code]
+        counts = expected[certificate.product.name]
+        live = uses and (certificate.expires is None or certificate.expires >= AS_OF_UTC)
+        counts[:] = (
+            counts[0] + 1,
+            counts[1] + bool(booked),
+            counts[2] + totals[order_id],
+            counts[3] + len(booked),
+            counts[4] + (sum(uses.values()) if live else 0),
+        )
+    columns = ("codes", "codes_used", "sold_for", "appointments_booked")
+    got = {r["product"]: [*(r[c] for c in columns), r["uses_left"] or 0] for r in rows}
+    assert got == dict(expected)
+    assert sum(r["appointments_booked"] for r in rows) > 10 and sum(r["sold_for"] for r in rows) > 0
+
+
+def check_addon_revenue(env: Env, rows: Rows) -> None:
+    expected: dict[str, list[Any]] = defaultdict(lambda: [0, 0, Decimal(0)])
+    for appt in env.account.iter_appointments():
+        for addon_id in appt.addon_ids:
+            addon, counts = ADDONS[addon_id], expected[ADDONS[addon_id].name]
+            kept = appt.no_show or not appt.canceled
+            counts[:] = counts[0] + kept, counts[1] + (not kept), counts[2] + Decimal(addon.price) * kept
+    assert {r["addon"]: [r["held"], r["canceled"], r["held_value"]] for r in rows} == dict(expected)
+    assert {r["addon"] for r in rows if r["is_private"]} == {a.name for a in ADDONS.values() if a.private}
 
 
 def check_unmatched_to_fix(env: Env, rows: Rows) -> None:
@@ -132,7 +236,7 @@ def check_calendar_utilisation(env: Env, rows: Rows) -> None:
         day = local(appt).date()
         key = (CALENDAR[appt.calendar_id].name, day - timedelta(days=day.weekday()))
         if key in expected:
-            expected[key] += TYPE[appt.type_id].duration
+            expected[key] += duration(appt)  # an add-on's minutes too (Extra 15 Minutes)
     assert {(r["calendar"], r["week_start"]): r["booked_minutes"] for r in rows} == expected
     assert len(rows) == len(expected)
     assert {r["week_offset"] for r in rows if r["week_start"] == this_week} == {0}

@@ -22,7 +22,7 @@ from extract.errors import AcuityError
 from extract.ratelimit import RateLimiter
 from sandbox import Fault
 
-RESOURCES = ("clients", "appointments", "orders", "appointment_types", "calendars")
+RESOURCES = ("clients", "appointments", "orders", "appointment_types", "calendars", "addons", "certificates")
 FUTURE = "2026-12-04T10:00:00-0500"  # within the first sync's window, after the as-of
 # Extra rows dated FUTURE in a full (truncated) answer would move paging's cursor past rows it has not read: tests
 # that add them read the window in one answer.
@@ -161,6 +161,8 @@ def test_record_faults_are_loaded_and_flagged_or_quarantined_and_the_sync_succee
         "orders": 2,
         "appointment_types": 0,
         "calendars": 0,
+        "addons": 0,
+        "certificates": 0,
     }
     staged = {
         r[0]: r[1:]

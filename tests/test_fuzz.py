@@ -72,6 +72,9 @@ json_values = st.recursive(
 )
 not_objects = st.one_of(scalars, st.lists(scalars, max_size=2))
 extra_keys = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=6).map(lambda k: "zz" + k)
+# the list endpoints the money resources read, and every resource the screen sees
+NEW_LISTS = ("/appointment-addons", "/certificates")
+SCREENED = ("clients", "orders", "appointment_types", "calendars", "appointments", "addons", "certificates")
 # keys dlt would load into a column already taken: another spelling of a record's key, or one of the pipeline's own
 RESERVED_KEYS = ["_dlt_id", "_dlt_valid_to", "_DLT_LOAD_ID", "tenant_id", "tenantId", "", " "]
 
@@ -136,6 +139,8 @@ def account_records() -> dict[str, list[dict[str, Any]]]:
         "appointment_types": account.appointment_types(),
         "calendars": account.calendars(),
         "account": [account.me(int(USER_ID))],
+        "addons": account.addons(),
+        "certificates": account.certificates(),
     }
 
 
@@ -293,7 +298,7 @@ def loaded_and_quarantined(warehouse: Path, fetched: Counter[str]) -> dict[str, 
     result = {}
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         tables = {r[0] for r in connection.execute("select table_name from information_schema.tables").fetchall()}
-        for resource in ("clients", "orders", "appointment_types", "calendars", "appointments"):
+        for resource in SCREENED:
             loaded = connection.execute(f"select count(*) from raw.{resource}").fetchone()[0]
             quarantined = (
                 connection.execute(
@@ -319,6 +324,8 @@ def test_no_record_fault_fails_a_load_and_every_record_is_accounted_for(
         "/clients": mutate_list(data, account_records["clients"][:12], "clients"),
         "/orders": mutate_list(data, account_records["orders"][:12], "orders"),
         "/appointments": mutate_list(data, account_records["appointments"][:12], "appointments"),
+        "/appointment-addons": mutate_list(data, account_records["addons"], "addons"),
+        "/certificates": mutate_list(data, account_records["certificates"][:12], "certificates"),
     }
     root = tmp_path_factory.mktemp("fuzz")
     counts = SyncCounts()
@@ -451,19 +458,20 @@ def test_any_key_dropped_nulled_or_retyped_publishes_with_every_record_accounted
 
     with sandbox_env(tmp_path_factory.mktemp("any_key"), monkeypatch) as env:
         env.monkeypatch.setenv("ACUITY_PAGE_SIZE", "5000")  # one answer: a changed datetime cannot move paging
-        for path in ("/appointments", "/orders", "/clients", "/calendars", "/appointment-types"):
+        for path in ("/appointments", "/orders", "/clients", "/calendars", "/appointment-types", *NEW_LISTS):
             env.server.inject(Fault(status=200, times=10**6, mangle=mangler(path), path=path))
 
         report = env.sync()
 
         assert report.failures == [] and report.published is not None
         quarantined = env.query("select resource, record_id from raw_acuity.rejected_records where action = 'skipped'")
-        for resource, key in (("appointments", "appointment_id"), ("orders", "order_id")):
+        marts = (("appointments", "appointment_id"), ("orders", "order_id"), ("certificates", "certificate_id"))
+        for resource, key in marts:
             in_mart = {str(row[0]) for row in env.query(f"select {key} from marts.{resource}")}
             ids = {str(as_int(row.get("id"))) for row in served[f"/{resource}"] if isinstance(row, dict)}
             set_aside = {record_id for where, record_id in quarantined if where == resource}
             assert ids - {"None"} - in_mart - set_aside == set(), f"{resource} served but in no mart"
-        resources = ("appointments", "orders", "clients", "calendars", "appointment_types")
+        resources = ("appointments", "orders", "clients", "calendars", "appointment_types", "addons", "certificates")
         fetched = env.query(f"select {', '.join('fetched_' + r for r in resources)} from raw_acuity.sync_runs")[0]
         for resource, count in zip(resources, fetched, strict=True):
             loaded = env.scalar(f"select count(*) from raw_acuity.{resource} where _dlt_valid_to is null")

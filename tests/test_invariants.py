@@ -69,6 +69,18 @@ BREAKS = [
         "not is_removed as counts_as_revenue",
     ),
     (
+        "assert_revenue_reconciles",
+        "models/marts/revenue_reconciliation.sql",
+        "select * from {{ ref('int_acuity__latest_runs') }}",
+        "select * from {{ ref('int_acuity__latest_runs') }} where tenant_id <> 'default'",
+    ),
+    (
+        "assert_money_reconciles",
+        "models/marts/contacts.sql",
+        "sum(coalesce(amount_paid, 0)) as appointment_payments",
+        "sum(case when status = 'canceled' then 0 else coalesce(amount_paid, 0) end) as appointment_payments",
+    ),
+    (
         "assert_every_synced_tenant_has_its_run_metrics",
         "models/marts/sync_metrics.sql",
         "where is_latest",
@@ -92,7 +104,9 @@ def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         yield env
 
 
-@pytest.mark.parametrize(("invariant", "model", "old", "new"), BREAKS, ids=[b[0] for b in BREAKS])
+@pytest.mark.parametrize(
+    ("invariant", "model", "old", "new"), BREAKS, ids=[f"{i}-{Path(m).stem}" for i, m, _, _ in BREAKS]
+)
 def test_a_broken_model_fails_the_invariant_that_guards_it(
     synced: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, invariant: str, model: str, old: str, new: str
 ) -> None:

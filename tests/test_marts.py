@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from helpers import AS_OF, Env
 
 from sandbox.account import AppointmentQuery
+from sandbox.catalog import CALENDARS as CALENDAR_LIST
+from sandbox.design import ADDONS_BY_ID as ADDONS
 
 AS_OF_UTC = datetime(AS_OF.year, AS_OF.month, AS_OF.day, tzinfo=UTC)
+CALENDARS = {c.id: c for c in CALENDAR_LIST}
 
 
 def status(canceled: bool, no_show: bool) -> str:
@@ -108,17 +112,78 @@ def test_form_answers_and_labels_are_queryable(synced_env: Env) -> None:
 
 
 def test_appointment_money_equals_the_sandbox_value_by_value(synced_env: Env) -> None:
-    """price and amount_paid of each appointment, what each contact paid on its appointments and the account's
-    total, against the sandbox's records."""
+    """List price, price sold, discount and amount paid of each appointment, each contact's order revenue, appointment
+    payments and total collected, and the account's totals, against the sandbox's records: canceled appointments
+    that were paid count, and an appointment a package code paid for carries only what was paid on top."""
     truth = synced_env.account.ground_truth()
-    money = synced_env.query("select appointment_id, price, amount_paid from marts.appointments")
-    assert {i: (price, paid) for i, price, paid in money} == truth["appointment_money"]
-    paid = synced_env.query(
-        """select c.merge_identifier, r.appointment_payments from marts.contact_revenue r
-           join marts.contacts c using (tenant_id, contact_id)"""
+    money = synced_env.query("select appointment_id, price, price_sold, discount, amount_paid from marts.appointments")
+    assert {i: (price, sold, paid) for i, price, sold, _, paid in money} == truth["appointment_money"]
+    assert all(discount == price - sold for _, price, sold, discount, _ in money)
+    assert len({discount for *_, discount, _ in money}) > 2, "coupons of several sizes, and none"
+    per_contact = synced_env.query(
+        """select c.merge_identifier, r.order_revenue, r.appointment_payments, r.total_collected
+           from marts.contact_revenue r join marts.contacts c using (tenant_id, contact_id)"""
     )
-    assert dict(paid) == truth["appointment_payments_by_contact"]
-    assert synced_env.query("select appointment_payments from marts.revenue_reconciliation") == [
-        (truth["appointment_payments"],)
+    orders, payments = truth["order_revenue_by_contact"], truth["appointment_payments_by_contact"]
+    assert {key: (o, p, t) for key, o, p, t in per_contact} == {
+        key: (orders[key], payments[key], orders[key] + payments[key]) for key in payments
+    }
+    reconciliation = synced_env.query(
+        """select total_revenue, appointment_payments, matched_appointment_payments, unmatched_appointment_payments,
+                  total_collected from marts.revenue_reconciliation"""
+    )
+    unmatched = truth["appointment_payments"] - truth["matched_appointment_payments"]
+    assert reconciliation == [
+        (
+            truth["revenue_total"],
+            truth["appointment_payments"],
+            truth["matched_appointment_payments"],
+            unmatched,
+            truth["revenue_total"] + truth["appointment_payments"],
+        )
     ]
-    assert truth["appointment_payments"] > 0 and len({p for _, p, _ in money}) > 1, "the values can tell apart"
+    assert unmatched > 0 and truth["revenue_total"] == Decimal("5856"), "the seed's order revenue is unchanged"
+    served = {a.id: a for a in synced_env.account.iter_appointments()}
+    assert any(a.canceled and Decimal(a.amount_paid) > 0 for a in served.values()), "paid, then canceled"
+    by_code = synced_env.query(
+        "select appointment_id, price, amount_paid from marts.appointments where certificate_product is not null"
+    )
+    assert by_code and all(paid < price for _, price, paid in by_code), "a package's share is never paid twice"
+
+
+def test_codes_addons_classes_and_who_booked_equal_the_sandbox_value_by_value(synced_env: Env) -> None:
+    """Each appointment's code (and the package it is of), add-ons, class, location and who booked it, the add-on
+    bridge, and each certificate's order, uses and value left and the appointments booked with it."""
+    truth = synced_env.account.ground_truth()
+    served = {a.id: a for a in synced_env.account.iter_appointments()}
+    products = {code: product for code, (product, *_) in truth["certificates"].items()}
+    rows = synced_env.query(
+        """select appointment_id, certificate_code, certificate_product, addon_names, addon_price, class_id,
+                  location, scheduled_by from marts.appointments"""
+    )
+    assert {row[0]: row[1:] for row in rows} == {
+        key: (
+            a.certificate,
+            products.get(a.certificate),
+            ", ".join(ADDONS[i].name for i in sorted(a.addon_ids)) or None,
+            sum(Decimal(ADDONS[i].price) for i in a.addon_ids) if a.addon_ids else None,
+            a.class_id,
+            CALENDARS[a.calendar_id].location,
+            a.scheduled_by,
+        )
+        for key, a in served.items()
+    }
+    assert {row[1] is None for row in rows} == {True, False} and {row[2] is None for row in rows} == {True, False}
+    bridge = synced_env.query("select appointment_id, addon_id, addon_name, addon_price from marts.appointment_addons")
+    assert sorted(bridge) == sorted(
+        (a.id, i, ADDONS[i].name, Decimal(ADDONS[i].price)) for a in served.values() for i in a.addon_ids
+    )
+    certificates = synced_env.query(
+        """select certificate_code, product, order_id, remaining_uses, remaining_value, appointments_booked
+           from marts.certificates"""
+    )
+    assert {code: rest for code, *rest in certificates} == {
+        code: [product, order_id, sum(uses.values()) if uses else None, value, len(booked)]
+        for code, (product, order_id, uses, value, booked) in truth["certificates"].items()
+    }
+    assert sum(row[-1] for row in certificates) > 10, "packages are used"

@@ -61,7 +61,7 @@ def test_rerun_adds_no_raw_rows_and_reads_only_the_live_window(env: Env) -> None
     first, second = env.query("select window_first, fetched_appointments from raw_acuity.sync_runs order by started_at")
     assert first[0] < second[0], "the second run re-reads the live window, not the whole history"
     assert second[1] < first[1]
-    assert len(env.server.request_log) - requests_before <= 8
+    assert len(env.server.request_log) - requests_before <= 10  # each list once, the window, a slice of history
     env.assert_marts_equal_ground_truth()
 
 

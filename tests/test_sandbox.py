@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from sandbox import Fault, Readings, SandboxServer, Shapes, build_account
+from sandbox.catalog import CERTIFICATE_PRODUCTS
 from sandbox.matching import PersonIndex, normalise_email
 
 # the API's semantics, tested on answers of one shape (the shapes real answers take: tests/unit/test_sandbox_shapes.py)
@@ -401,6 +402,8 @@ def test_exclude_forms_and_field_filter(api):
         ("/me", {"x": "1"}),
         ("/clients", {"email": "a@b.c"}),
         ("/orders", {"minDate": "2026-01-01"}),
+        ("/certificates", {"productID": "6103"}),  # documented by Acuity, not emulated
+        ("/appointment-addons", {"max": "5"}),
     ],
 )
 def test_parameters_not_honoured_get_acuity_shaped_400(api, path, params):
@@ -409,6 +412,42 @@ def test_parameters_not_honoured_get_acuity_shaped_400(api, path, params):
     body = response.json()
     assert set(body) == {"status_code", "message", "error"} and body["status_code"] == 400
     assert next(iter(params)) in body["message"]
+
+
+# ---- money: coupons, add-ons, codes ----------------------------------------------------------------
+def test_coupons_addons_and_package_codes_as_acuity_documents_them(api):
+    """A coupon sells below the list price; an add-on changes the price and the duration by its own; a paid order of
+    a package issues one code (/certificates), and the buyer's appointments booked with it pay only what it does
+    not cover; a code's uses left are its allowance less the appointments it paid for."""
+    everything = get(api, "/appointments", showall="true", max=100_000)
+    addons = {a["id"]: a for a in get(api, "/appointment-addons")}
+    types = {t["id"]: t for t in get(api, "/appointment-types", includeDeleted="true")}
+    assert all(set(a) == {"id", "name", "duration", "price", "private"} for a in addons.values())
+    for appt in everything:
+        kind, extras = types[appt["appointmentTypeID"]], [addons[i] for i in appt["addonIDs"]]
+        assert Decimal(appt["price"]) == Decimal(kind["price"]) + sum(Decimal(a["price"]) for a in extras)
+        assert int(appt["duration"]) == kind["duration"] + sum(a["duration"] for a in extras)
+    coupons = [a for a in everything if Decimal(a["priceSold"]) < Decimal(a["price"])]
+    assert coupons and all(a["certificate"] for a in coupons), "a discount comes with its coupon code"
+    orders = {o["id"]: o for o in get(api, "/orders", max=10_000)}
+    certificates = {c["certificate"]: c for c in get(api, "/certificates")}
+    assert {c["orderID"] for c in certificates.values()} == {
+        o["id"] for o in orders.values() if o["title"] in CERTIFICATE_PRODUCTS and o["status"] != "unpaid"
+    }
+    redeemed = [a for a in everything if a["certificate"] in certificates]
+    assert len(redeemed) > 10 and {orders[c["orderID"]]["title"] for c in certificates.values()} == set(
+        CERTIFICATE_PRODUCTS
+    )
+    for code, certificate in certificates.items():
+        product = CERTIFICATE_PRODUCTS[certificate["name"]]
+        used = [a for a in redeemed if a["certificate"] == code and not (a["canceled"] and not a["noShow"])]
+        if certificate["type"] == "appointments":
+            allowed = dict(product.counts)
+            assert {int(k): v for k, v in certificate["remainingCounts"].items()} == {
+                key: allowed[key] - sum(a["appointmentTypeID"] == key for a in used) for key in allowed
+            }
+        for appt in used:  # the code paid for the type; anything on top (add-ons, a balance) is paid apart
+            assert Decimal(appt["amountPaid"]) < Decimal(appt["price"])
 
 
 def test_retired_types_only_with_include_deleted(api):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import html
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +23,7 @@ import plotly.graph_objects as go
 from transform import warehouse as warehouses
 from transform.errors import PipelineError
 from transform.paths import analyst_path, published_warehouse
-from transform.summary import TenantSummary, morning_view, read_summaries
+from transform.summary import TenantSummary, money_lines, morning_view, read_summaries
 
 TOP_CONTACTS = 15
 # where each run's appointments went (marts.sync_runs' buckets), in words: none of them is lost
@@ -45,6 +45,7 @@ class TenantCharts:
     headline: str
     figures: list[go.Figure]
     morning: str = ""  # HTML: what changed, today and tomorrow, how the runs went
+    money: list[str] = field(default_factory=list)  # the summary's money lines (transform.summary.money_lines)
 
 
 def default_output() -> Path:
@@ -58,11 +59,17 @@ QUERIES = {
         select tenant_id, cast(date_trunc('week', starts_at_local) as date) as week, count(*)
         from marts.future_appointments where starts_at_local is not null group by 1, 2 order by 1, 2
     """,
+    # order revenue by the order's month, appointment payments by the appointment's (Acuity dates no payment)
     "revenue_months": """
-        select tenant_id, cast(date_trunc('month', ordered_at_local) as date) as month,
-            sum(case when contact_id is not null then order_total else 0 end),
-            sum(case when contact_id is null then order_total else 0 end)
-        from marts.orders where counts_as_revenue and ordered_at_local is not null group by 1, 2 order by 1, 2
+        select tenant_id, month, sum(orders), sum(payments) from (
+            select tenant_id, cast(date_trunc('month', ordered_at_local) as date) as month, order_total as orders,
+                0 as payments
+            from marts.orders where counts_as_revenue and ordered_at_local is not null
+            union all
+            select tenant_id, cast(date_trunc('month', starts_at_local) as date), 0, amount_paid
+            from marts.appointments where status <> 'removed' and starts_at_local is not null and amount_paid <> 0
+        ) as money
+        group by 1, 2 order by 1, 2
     """,
     "rate_months": """
         select tenant_id, cast(date_trunc('month', starts_at_local) as date) as month, count(*),
@@ -90,11 +97,14 @@ QUERIES = {
         select distinct tenant_id, calendar from marts.appointments where calendar is not null order by 1, 2
     """,
     "top_contacts": """
-        select tenant_id, false, first_name, last_name, email, order_revenue, contact_id
-        from marts.contacts where order_revenue > 0
+        select tenant_id, false, first_name, last_name, email, order_revenue, appointment_payments, total_collected,
+            contact_id
+        from marts.contacts where total_collected > 0
         union all
-        select tenant_id, true, null, null, null, unmatched_revenue, 'unmatched' from marts.revenue_reconciliation
-        order by 1, 6 desc, 7
+        select tenant_id, true, null, null, null, unmatched_revenue, unmatched_appointment_payments,
+            unmatched_revenue + unmatched_appointment_payments, 'unmatched'
+        from marts.revenue_reconciliation
+        order by 1, 8 desc, 9
     """,
     "rules": """
         select tenant_id, match_rule, count(*) from marts.future_appointments group by 1, 2 order by 1, 3 desc, 2
@@ -111,22 +121,19 @@ def read_tenant_charts(connection: Any) -> list[TenantCharts]:
     runs = _rows(
         connection,
         """
-        select m.tenant_id, m.as_of, m.future_appointments, m.appointments_persisted, m.appointments_skipped_unmatched,
-            r.total_revenue, r.matched_revenue, r.unmatched_revenue, r.contacts_with_revenue
+        select m.tenant_id, m.as_of, m.future_appointments, m.appointments_persisted, m.appointments_skipped_unmatched
         from marts.sync_metrics as m
-        join marts.revenue_reconciliation as r on r.tenant_id = m.tenant_id
         order by m.tenant_id
         """,
     )
     data = {name: _rows(connection, sql) for name, sql in QUERIES.items()}
     summaries = {summary.tenant_id: summary for summary in read_summaries(connection)}
     sections = []
-    for tenant_id, as_of, future, matched, unmatched, total, matched_revenue, unmatched_revenue, paying in runs:
+    for tenant_id, as_of, future, matched, unmatched in runs:
         mine = {name: [row[1:] for row in rows if row[0] == tenant_id] for name, rows in data.items()}
         headline = (
             f"As of {as_of:%Y-%m-%d %H:%M} UTC: {future:,} future appointments ({matched:,} matched to a contact,"
-            f" {unmatched:,} with no matching contact). Revenue ${_money(total)}: ${_money(matched_revenue)} from"
-            f" {paying:,} contacts and ${_money(unmatched_revenue)} from orders that match no contact."
+            f" {unmatched:,} with no matching contact)."
         )
         first_week = _monday(as_of.date()) - timedelta(weeks=8)
         calendars = [calendar for (calendar,) in mine["calendars"]]
@@ -136,12 +143,14 @@ def read_tenant_charts(connection: Any) -> list[TenantCharts]:
             rates_by_month_chart(mine["rate_months"]),
             weekday_hour_chart(mine["weekday_hours"]),
             utilisation_chart(mine["calendar_weeks"], calendars, first_week, 17),
-            revenue_chart([row[:5] for row in mine["top_contacts"]]),
+            revenue_chart([row[:7] for row in mine["top_contacts"]]),
             match_rule_chart(mine["rules"]),
             runs_chart(mine["runs"]),
         ]
-        morning = morning_html(summaries[tenant_id], mine["runs"]) if tenant_id in summaries else ""
-        sections.append(TenantCharts(tenant_id, headline, figures, morning))
+        summary = summaries.get(tenant_id)
+        morning = morning_html(summary, mine["runs"]) if summary else ""
+        money = money_lines(summary.revenue) if summary else []
+        sections.append(TenantCharts(tenant_id, headline, figures, morning, money))
     return sections
 
 
@@ -180,15 +189,18 @@ def weekly_chart(weeks: list[tuple[Any, int]]) -> go.Figure:
 
 
 def revenue_by_month_chart(months: list[tuple[Any, Decimal, Decimal]]) -> go.Figure:
+    """Both sources of money, stacked to the total collected: order revenue by the order's month, appointment
+    payments by the appointment's."""
     x = [month for month, _, _ in months]
     figure = go.Figure(
         [
-            go.Bar(name="matched to a contact", x=x, y=[float(m) for _, m, _ in months], marker_color="#2c7fb8"),
-            go.Bar(name="unmatched orders", x=x, y=[float(u) for _, _, u in months], marker_color="#c0392b"),
+            go.Bar(name="order revenue", x=x, y=[float(o) for _, o, _ in months], marker_color="#2c7fb8"),
+            go.Bar(name="appointment payments", x=x, y=[float(p) for _, _, p in months], marker_color="#27ae60"),
         ]
     )
     figure.update_layout(barmode="stack")
-    return _layout(figure, "Revenue by month (orders that count as revenue)", "month", "$")
+    title = "Revenue by month: order revenue (month ordered) + appointment payments (month of the appointment)"
+    return _layout(figure, title, "month", "$ collected")
 
 
 def rates_by_month_chart(months: list[tuple[Any, int, int, int]]) -> go.Figure:
@@ -230,24 +242,30 @@ def utilisation_chart(
     return _layout(figure, title, "week of", "booked hours")
 
 
-def revenue_chart(rows: list[tuple[bool, str | None, str | None, str | None, Decimal]]) -> go.Figure:
-    """The top contacts by order revenue and, always, the unmatched orders: a zero there is good news worth seeing."""
+Money = tuple[bool, str | None, str | None, str | None, Decimal, Decimal]
+
+
+def revenue_chart(rows: list[Money]) -> go.Figure:
+    """The top contacts by total collected, each bar split into order revenue and appointment payments, and, always,
+    the money that matches no contact: a zero there is good news worth seeing."""
     contacts = [row for row in rows if not row[0]][:TOP_CONTACTS]
     bucket = [row for row in rows if row[0]]
-    shown = sorted(contacts + bucket, key=lambda row: row[4])  # plotly draws the first bar at the bottom
+    shown = sorted(contacts + bucket, key=lambda row: row[4] + row[5])  # plotly draws the first bar at the bottom
     labels = [
-        "unmatched orders" if is_bucket else _person(first, last, email) for is_bucket, first, last, email, _ in shown
+        "unmatched orders and appointments" if is_bucket else _person(first, last, email)
+        for is_bucket, first, last, email, *_ in shown
     ]
     figure = go.Figure(
-        go.Bar(
-            x=[float(row[4]) for row in shown],
-            y=labels,
-            orientation="h",
-            marker_color=["#c0392b" if row[0] else "#2c7fb8" for row in shown],
-        )
-    )
-    figure.update_layout(height=max(320, 28 * len(shown) + 120))
-    return _layout(figure, f"Top {TOP_CONTACTS} contacts by order revenue, and unmatched orders", "$", "contact")
+        [
+            go.Bar(name="order revenue", x=[float(row[4]) for row in shown], y=labels, orientation="h",
+                   marker_color="#2c7fb8"),
+            go.Bar(name="appointment payments", x=[float(row[5]) for row in shown], y=labels, orientation="h",
+                   marker_color="#27ae60"),
+        ]
+    )  # fmt: skip
+    figure.update_layout(barmode="stack", height=max(320, 28 * len(shown) + 120))
+    title = f"Top {TOP_CONTACTS} contacts by total collected (order revenue + appointment payments), and unmatched"
+    return _layout(figure, title, "$ collected", "contact")
 
 
 def match_rule_chart(rules: list[tuple[str, int]]) -> go.Figure:
@@ -290,6 +308,9 @@ def render_html(sections: list[TenantCharts], generated_at: datetime) -> str:
     for section in sections:
         parts.append(f"<h2>Tenant {html.escape(section.tenant_id)}</h2>{section.morning}")
         parts.append(f"<p>{html.escape(section.headline)}</p>")
+        if section.money:
+            lines = "".join(f"<li>{html.escape(line.strip())}</li>" for line in section.money)
+            parts.append(f'<div class="morning money"><ul>{lines}</ul></div>')
         for figure in section.figures:
             chart = figure.to_html(full_html=False, include_plotlyjs=first, config={"displaylogo": False})
             parts.append(f'<div class="chart">{chart}</div>')

@@ -22,7 +22,7 @@ METRICS = (
     ("contacts_processed", "Acuity client records"),
     ("contacts", "people in marts.contacts"),
     ("contacts_with_revenue", "contacts with order revenue"),
-    ("total_revenue", "revenue"),
+    ("total_revenue", "order revenue (orders whose status counts)"),
     ("unmatched_revenue", "  of it from orders matching no contact"),
     ("records_skipped", "records set aside (marts.rejected_records, skipped)"),
     ("records_flagged", "records kept with a flag (marts.rejected_records, kept)"),
@@ -152,9 +152,7 @@ def format_summary(summary: TenantSummary) -> str:
         f"  marts.future_appointments: {future:,} appointments — {future - unmatched:,} matched to a contact,"
         f" {unmatched:,} with no matching contact",
         f"  marts.contacts: {m['contacts']:,} people, from {m['contacts_processed']:,} Acuity client records",
-        f"  marts.revenue_reconciliation: ${_money(revenue.get('total_revenue'))} revenue ="
-        f" ${_money(revenue.get('matched_revenue'))} from {_number(revenue.get('contacts_with_revenue'))} contacts"
-        f" + ${_money(revenue.get('unmatched_revenue'))} from orders that match no contact",
+        *money_lines(revenue),
         f"  requests: {_number(m['http_requests'])} ({_number(m['http_429'])} rate-limited, retried)",
         _reconciled(m),
         "  job result (marts.sync_metrics, named as the importer it replaces named them; appointments counted in the"
@@ -169,6 +167,24 @@ def format_summary(summary: TenantSummary) -> str:
     lines += [f"    {month}  {count:>5}" for month, count in summary.future_by_month] or ["    (none)"]
     lines.append("  match rules: " + ", ".join(f"{rule} {n}" for rule, n in sorted(summary.match_rules.items())))
     return "\n".join(lines)
+
+
+def money_lines(revenue: dict[str, Any]) -> list[str]:
+    """Order revenue, appointment payments and total collected (marts.revenue_reconciliation), each with its
+    unmatched part, under the names models/docs.md defines once, so no figure is read as another."""
+    amounts = [f"${_money(revenue.get(key))}" for key in ("total_revenue", "appointment_payments", "total_collected")]
+    order, payments, total = (amount.rjust(max(map(len, amounts))) for amount in amounts)
+    return [
+        "  marts.revenue_reconciliation, money (each term defined in `make docs`):",
+        f"    order revenue         {order} = ${_money(revenue.get('matched_revenue'))} from"
+        f" {_number(revenue.get('contacts_with_revenue'))} contacts + ${_money(revenue.get('unmatched_revenue'))}"
+        " from orders that match no contact",
+        f"    appointment payments  {payments} = ${_money(revenue.get('matched_appointment_payments'))} from contacts"
+        f" + ${_money(revenue.get('unmatched_appointment_payments'))} on appointments that match no contact",
+        f"    total collected       {total} = order revenue + appointment payments"
+        f" ({_number(revenue.get('contacts_paying'))} contacts paid something)",
+        "    (orders: paid and delivered, packages included; appointments: amount paid, canceled ones included)",
+    ]
 
 
 def morning_view(summary: TenantSummary) -> list[str]:

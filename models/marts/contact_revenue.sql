@@ -1,6 +1,7 @@
--- Revenue per contact, one row per contact: revenue orders (order statuses that count as revenue, seeds/
--- order_statuses.csv) and, separately, what the contact paid on appointments. Orders that match no contact are not
--- here: revenue_reconciliation holds them, beside the totals they add up to.
+-- Money per contact, one row per contact, each figure under its own name (models/docs.md defines them once): order
+-- revenue (orders whose status counts, seeds/order_statuses.csv), appointment payments (amountPaid of the contact's
+-- appointments) and their sum, total collected. Money that matches no contact is not here: revenue_reconciliation
+-- holds it, beside the totals it adds up to.
 with
 
 contacts as (
@@ -18,7 +19,8 @@ final as (
         order_revenue,
         first_order_at,
         last_order_at,
-        appointment_payments
+        appointment_payments,
+        total_collected
     from contacts
 
 )

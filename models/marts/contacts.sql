@@ -112,7 +112,11 @@ final as (
         cast(coalesce(order_facts.order_revenue, 0) as decimal(14, 2)) as order_revenue,
         order_facts.first_order_at,
         order_facts.last_order_at,
-        cast(coalesce(appointment_facts.appointment_payments, 0) as decimal(14, 2)) as appointment_payments
+        cast(coalesce(appointment_facts.appointment_payments, 0) as decimal(14, 2)) as appointment_payments,
+        cast(
+            coalesce(order_facts.order_revenue, 0) + coalesce(appointment_facts.appointment_payments, 0)
+            as decimal(14, 2)
+        ) as total_collected
     from ranked
     inner join merges
         on merges.tenant_id = ranked.tenant_id

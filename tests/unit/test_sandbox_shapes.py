@@ -20,9 +20,14 @@ EVERYTHING = AppointmentQuery(max=10**6, status="all")
 def test_each_shape_turned_on_shows_in_every_record_it_can() -> None:
     account = build_account("seed", 42, AS_OF, shapes=Shapes())
 
-    def answers(shapes: Shapes) -> tuple[list[dict], list[dict], list[dict]]:
+    def answers(shapes: Shapes) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
         account.shapes = shapes  # rendering reads it per answer
-        return account.appointments(EVERYTHING), account.appointment_types(True), account.calendars()
+        return (
+            account.appointments(EVERYTHING),
+            account.appointment_types(True),
+            account.calendars(),
+            account.certificates(),
+        )
 
     plain = answers(Shapes())[0]
     seen = {shape: answers(Shapes(frozenset({shape}))) for shape in REAL | PROXY}
@@ -49,6 +54,12 @@ def test_each_shape_turned_on_shows_in_every_record_it_can() -> None:
     assert all(r["datetime"].endswith("Z") for r in seen["utc_times"][0])
     assert all(len(r["datetime"]) == 16 for r in seen["naive_times"][0])
     assert [r["id"] for r in seen["ids_as_text"][0]] == [r["id"] for r in plain], "the same records, in order"
+    counts = {r["id"]: r["remainingCounts"] for r in answers(Shapes())[3]}
+    assert {type(value) for value in counts.values()} == {dict, type(None)}, "per type by default, null on gift codes"
+    as_int = {r["id"]: r["remainingCounts"] for r in seen["remaining_counts_as_int"][3]}
+    assert as_int == {key: sum(value.values()) if value else value for key, value in counts.items()}
+    assert all(None not in r.values() for r in seen["no_optional"][3]), "keys left out rather than null"
+    assert all(isinstance(r["productID"], str) for r in seen["ids_as_text"][3])
 
 
 def test_the_seed_account_carries_every_real_shape_and_none_changes_its_ground_truth() -> None:

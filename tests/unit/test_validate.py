@@ -56,6 +56,8 @@ def test_every_sandbox_record_is_clean() -> None:
         "appointment_types": account.appointment_types(),
         "calendars": account.calendars(),
         "account": [account.me(10001)],
+        "addons": account.addons(),
+        "certificates": account.certificates(),
     }
     flagged = {name: [r for r in rows if record_issues(name, coerce_types(name, r))] for name, rows in records.items()}
     assert flagged == {name: [] for name in records}
@@ -122,6 +124,10 @@ def test_nesting_deeper_than_the_json_writer_takes_is_quarantined() -> None:
         ({"firstName": 5}, ["invalid_text_firstName"]),
         ({"calendarTimezone": "Mars/Olympus_Mons"}, ["unknown_timezone"]),
         ({"datetimeCreated": "0001-01-01T00:00:00+1400"}, ["invalid_datetime_datetimeCreated"]),
+        ({"addonIDs": [3301, "x", None]}, ["invalid_addonIDs"]),
+        ({"addonIDs": "3301"}, ["invalid_addonIDs"]),
+        ({"addonIDs": [3301, "3301"]}, ["duplicate_addonIDs"]),  # the text of an id is that id
+        ({"certificate": ["A1"]}, ["invalid_text_certificate"]),
     ],
 )
 def test_a_value_its_column_cannot_hold_is_loaded_and_flagged_by_field(change: dict, expected: list[str]) -> None:
@@ -140,6 +146,27 @@ def test_orders_time_and_money_and_clients_text() -> None:
     ]
     assert reasons("clients", {"firstName": None, "email": ["a@b.c"]}) == [("invalid_text_email", "kept")]
     assert reasons("clients", {}) == []  # clients have no id to require
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"remainingCounts": 3, "expiration": "2018-01-01T12:00:00"}, []),  # the community OpenAPI's example shapes
+        ({"remainingCounts": {"18204412": 2, "18204416": 0}, "expiration": "2027-01-31"}, []),  # real answers'
+        ({"remainingCounts": None, "expiration": None, "remainingValue": "12.50"}, []),
+        ({"remainingCounts": "3"}, ["invalid_counts_remainingCounts"]),
+        ({"remainingCounts": {"massage": 2}}, ["invalid_counts_remainingCounts"]),
+        ({"remainingCounts": {"18204412": True}}, ["invalid_counts_remainingCounts"]),
+        ({"expiration": "2026-02-30T00:00:00"}, ["invalid_date_expiration"]),
+        ({"expiration": "next year"}, ["invalid_date_expiration"]),
+        ({"expiration": 20270131}, ["invalid_date_expiration"]),
+        ({"appointmentTypeIDs": [18204412, 18204412]}, ["duplicate_appointmentTypeIDs"]),
+        ({"certificate": None}, ["missing_certificate"]),
+    ],
+)
+def test_certificates_uses_left_expiry_and_code(change: dict, expected: list[str]) -> None:
+    row = {"id": 2, "certificate": "7FFF6C65", "productID": 3, "orderID": 2, "appointmentTypeIDs": [18204412], **change}
+    assert reasons("certificates", row) == [(reason, "kept") for reason in expected]
 
 
 def test_start_parsing_never_raises_and_never_overflows() -> None:
