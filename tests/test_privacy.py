@@ -115,8 +115,8 @@ def test_a_forgotten_client_leaves_no_byte_behind_and_a_later_sync_stores_her_an
     capsys.readouterr()
     assert env.sync().failures == []
 
-    assert "records of forgotten people stored anonymised" in capsys.readouterr().out
     assert holding(root, needles) == {} and versions_naming_her(env.warehouse) == 0
+    assert "records of forgotten people stored anonymised" in capsys.readouterr().out
     env.assert_marts_equal_ground_truth()
     fetched, attempted, skipped = env.query(
         "select fetched, appointments_attempted, appointments_skipped_total from marts.sync_metrics"
