@@ -33,7 +33,9 @@ from extract.validate import column_name
 PERSONAL_RESOURCES = ("clients", "appointments", "orders")
 HEALTH_COLUMNS = frozenset({"forms", "forms_text", "notes"})
 PSEUDONYM_DOMAIN = "erased.invalid"  # RFC 2606: never a real mailbox
-_KEYPAD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "22233344455566677778889999")
+# letters as a phone keypad reads them, as macros/normalise.sql does: "1-800-FLOWERS" is digits
+KEYPAD = ("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "22233344455566677778889999")
+_KEYPAD = str.maketrans(*KEYPAD)
 _DIGITS = re.compile(r"\D")
 _PSEUDONYM = {"email": re.compile(r"forgotten-[0-9a-f]{16}@erased\.invalid"), "phone": re.compile(r"\+999\d{11}")}
 

@@ -45,7 +45,7 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from extract.config import PROJECT_DIR
 from extract.pipeline import RAW_DATASET, make_pipeline
-from extract.privacy import HEALTH_COLUMNS, PERSONAL_RESOURCES, Forgotten, email_key, name_key, phone_key
+from extract.privacy import HEALTH_COLUMNS, KEYPAD, PERSONAL_RESOURCES, Forgotten, email_key, name_key, phone_key
 from transform import access as file_access
 from transform import erasures, scan
 from transform import warehouse as warehouses
@@ -60,9 +60,7 @@ _KEYS: dict[str, Callable[[Any], str | None]] = {
     "name": lambda value: name_key(value, None),
 }
 _IDENTITY = ("first_name", "last_name", "email", "phone")
-_DIGITS = "regexp_replace(translate(upper(coalesce(phone, '')), '{}', '{}'), '[^0-9]', '', 'g')".format(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "22233344455566677778889999"
-)
+_DIGITS = "regexp_replace(translate(upper(coalesce(phone, '')), '{}', '{}'), '[^0-9]', '', 'g')".format(*KEYPAD)
 _FULL_NAME = "regexp_replace(lower(coalesce(first_name, '') || ' ' || coalesce(last_name, '')), '\\s+', ' ', 'g')"
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-_KEYPAD = ("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "22233344455566677778889999")
+from extract.privacy import KEYPAD
 
 
 def write(private: Path, copy: Path, salt: bytes) -> None:
@@ -80,6 +80,6 @@ def _email(value: str) -> str:
 
 def _phone(value: str) -> str:
     """The last ten digits, as ``extract.privacy.phone_key`` reads a phone (letters as on a keypad, 00 dropped)."""
-    digits = f"regexp_replace(translate(upper({value}), '{_KEYPAD[0]}', '{_KEYPAD[1]}'), '[^0-9]', '', 'g')"
+    digits = f"regexp_replace(translate(upper({value}), '{KEYPAD[0]}', '{KEYPAD[1]}'), '[^0-9]', '', 'g')"
     national = f"case when {digits} like '00%' then substr({digits}, 3) else {digits} end"
     return f"case when length({national}) >= 7 then right({national}, 10) end"
