@@ -27,7 +27,7 @@ ifdef POSTGRES_URL
 export ACUITY_POSTGRES_URL := $(POSTGRES_URL)
 endif
 
-.PHONY: pipeline test lint chromium postgres sandbox docs sql analysis bench report clean orchestrate
+.PHONY: pipeline test lint chromium postgres sandbox docs sql analysis bench report forget clean orchestrate
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -89,6 +89,10 @@ bench: $(STAMP)
 ## Charts of the marts in one self-contained HTML file (default warehouse/report.html; ARGS="--output PATH").
 report: $(STAMP)
 	@$(BIN)/python -m transform.report $(ARGS)
+
+## Erase one person (docs/privacy.md): `make forget ARGS="--tenant default --email -"` reads the email from stdin.
+forget: $(STAMP)
+	@$(BIN)/python -m transform forget $(ARGS)
 
 clean:
 	rm -rf warehouse .dlt_pipelines target logs

@@ -57,6 +57,7 @@ class Setting:
     secret: bool = False
     minimum: int | None = None
     maximum: int | None = None
+    choices: tuple[str, ...] = ()
 
     @property
     def dlt_key(self) -> str | None:
@@ -124,6 +125,15 @@ SETTINGS: tuple[Setting, ...] = (
         "ACUITY_RETIRE_SHARE", "a run that would retire more than this percent of what a read covered retires none",
         "50", "retire_share", 50, minimum=1, maximum=100,
     ),
+    # --- personal data (docs/privacy.md) ---
+    Setting(
+        "ACUITY_HEALTH_DATA", "intake-form answers and notes: keep, omit, or auto (omit when /me says the account is"
+        " HIPAA-enabled)", "omit", "health_data", "auto", choices=("auto", "keep", "omit"),
+    ),
+    Setting(
+        "ACUITY_RETENTION_DAYS", "drop raw versions superseded, and quarantined payloads received, more than this many"
+        " days ago; 0 keeps them all", "365", "retention_days", 0, minimum=0, maximum=MAX_WINDOW_DAYS,
+    ),
     # --- which account (Tenant) ---
     Setting("ACUITY_USER_ID", "the account's numeric user id (Acuity > Integrations > API)", "1234567", "user_id"),
     Setting("ACUITY_API_KEY", "the account's API key; never printed", "<the key>", "api_key", secret=True),
@@ -149,6 +159,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ACUITY_DUCKDB_MEMORY_LIMIT", "DuckDB's memory limit", "1GB", default="512MB"),
     Setting("ACUITY_DBT_VERBOSE", "1: dbt's progress, debug log and JSON artifacts", "1", default_text="off"),
     Setting("ACUITY_PROGRESS", "dlt's progress display on a terminal (log, tqdm, ...)", "tqdm", default="log"),
+    Setting(
+        "ACUITY_PSEUDONYMISED_COPY", "1: publish the analysts' copy with hashed emails and phones and initials for"
+        " names (marts only)", "1", default_text="off",
+    ),
+    Setting(
+        "ACUITY_FILE_GROUP", "the group that may read the warehouse, its state, the analysts' copy and the report"
+        " (others never can)", "analysts", default_text="none: the owner only",
+    ),
     Setting(
         "ACUITY_FORCE_AS_OF", "1: accept an as-of earlier than the last run's or over 7 days ahead of the clock", "1",
         default_text="off", flag="--force-as-of",
@@ -243,6 +261,22 @@ def parse_int(setting: Setting, value: Any) -> int:
     return value
 
 
+def parse_choice(setting: Setting, value: Any) -> str:
+    """One of the setting's words, case and outer spaces ignored."""
+    text = value.strip().lower() if isinstance(value, str) else value
+    if text not in setting.choices:
+        raise _refuse(setting, value, f"is not one of {', '.join(setting.choices)}")
+    return text
+
+
+def parse_flag(setting: Setting) -> bool:
+    """An on/off setting read from the environment only: 1/true/yes or 0/false/no (unset is off)."""
+    text = os.environ.get(setting.env, "").strip().lower()
+    if text not in ("", "0", "false", "no", "1", "true", "yes"):
+        raise _refuse(setting, os.environ[setting.env], "is not 1 or 0")
+    return text in ("1", "true", "yes")
+
+
 def parse_as_of(value: str | None) -> datetime:
     """``2026-11-24`` (midnight UTC) or a full ISO timestamp; none means now. Always timezone-aware UTC.
 
@@ -278,7 +312,8 @@ def parse_date(value: Any, what: str) -> date:
 
 @dataclass(frozen=True)
 class SyncSettings:
-    """What to read: the run's as-of instant, the appointment window around it, and the limits of a run.
+    """What to read: the run's as-of instant, the appointment window around it, and the limits of a run; and what to
+    keep of it: health data or not (``health_data``), raw history for how long (``retention_days``, 0: all of it).
 
     Constructing one validates it (``AcuityError`` naming the setting), so no code path can run with a window that
     is negative, inconsistent or beyond what a date can hold.
@@ -297,10 +332,13 @@ class SyncSettings:
     reconcile_budget: int = BY_KEY["reconcile_budget"].default
     confirm_budget: int = BY_KEY["confirm_budget"].default
     retire_share: int = BY_KEY["retire_share"].default
+    retention_days: int = BY_KEY["retention_days"].default
+    health_data: str = BY_KEY["health_data"].default
 
     def __post_init__(self) -> None:
         for name in INT_KEYS:
             parse_int(BY_KEY[name], getattr(self, name))
+        parse_choice(BY_KEY["health_data"], self.health_data)
         if self.as_of.tzinfo is None:
             raise AcuityError(f"{BY_KEY['as_of'].names}: as-of must be timezone-aware (use parse_as_of)")
         parse_as_of(self.as_of.isoformat())  # the same bounds as a value read from the environment
@@ -343,7 +381,8 @@ def settings_from_env(as_of: str | None = None, since: str | None = None, full_r
     default_since = max(EARLIEST, as_of_ts.date() - timedelta(days=DEFAULT_BACKFILL_DAYS))
     since_date = parse_date(since_value, "since") if since_value else default_since
     ints = {name: parse_int(BY_KEY[name], read_setting(name)) for name in INT_KEYS}
-    return SyncSettings(as_of=as_of_ts, since=since_date, full_refresh=full_refresh, **ints)
+    health = parse_choice(BY_KEY["health_data"], read_setting("health_data"))
+    return SyncSettings(as_of=as_of_ts, since=since_date, full_refresh=full_refresh, health_data=health, **ints)
 
 
 _TENANT_ID = re.compile(r"[a-z0-9_]{1,40}")

@@ -30,6 +30,7 @@ from extract.client import AcuityClient
 from extract.config import SyncSettings, Tenant
 from extract.contract import order_statuses
 from extract.errors import AcuityAccountMismatchError, AcuityError, AcuityResponseError
+from extract.privacy import Forgotten, Privacy, omits_health
 from extract.repair import Reference
 from extract.source import (
     ENDPOINTS,
@@ -44,6 +45,7 @@ from extract.source import (
     acuity_source,
     read_reconcile_slice,
 )
+from extract.upkeep import Removed, upkeep
 
 RAW_DATASET = "raw_acuity"
 
@@ -107,6 +109,7 @@ class SyncResult:
     held: str | None = None  # why records a read did not return were kept instead of retired (the run then fails)
     stage: str | None = None  # where a failed sync stopped (extract, normalize, load)
     recorded: bool = False  # whether its run row was written (not when dlt holds a pending load)
+    removed: Removed = field(default_factory=Removed)  # what upkeep dropped from raw (extract.upkeep)
 
     @property
     def fetched(self) -> Counter[str]:
@@ -320,14 +323,17 @@ def sync_tenant(
     where: str = "the warehouse",
     earlier: list[dict[str, Any]] | None = None,
     load: Load = run_source,
+    forgotten: Forgotten | None = None,
 ) -> SyncResult:
     """Extract + load one tenant, then append its run row (also when the sync failed, with the cause).
 
     ``where`` names the warehouse in messages; ``earlier`` are run rows earlier runs owe (transform.journal), written
     with this one; ``load`` extracts, normalizes and loads the source (dagster-dlt's resource does it under Dagster,
-    so its assets carry dlt's metadata). A signal (``KeyboardInterrupt``) is re-raised even where dlt wrapped it: the
-    caller stops the run.
-    Into DuckDB the load is parquet: typed and fast, while DuckDB's read_json would re-type ISO-looking strings.
+    so its assets carry dlt's metadata). ``forgotten``: the tenant's forgotten people, whose records load anonymised
+    (extract.privacy); the health data setting is resolved against ``/me``, and after the load ``extract.upkeep``
+    empties what the run omits and drops what the retention no longer keeps. A signal (``KeyboardInterrupt``) is
+    re-raised even where dlt wrapped it: the caller stops the run. Into DuckDB the load is parquet: typed and fast,
+    while DuckDB's read_json would re-type ISO-looking strings.
     """
     pipeline = make_pipeline(tenant.tenant_id, destination, pipelines_dir)
     started = datetime.now(UTC)
@@ -351,6 +357,7 @@ def sync_tenant(
         state = recorded_state(pipeline, tenant.tenant_id)
         me = client.get(ENDPOINTS["account"])
         check_account(state, me, tenant, where)
+        privacy = Privacy(omits_health(settings.health_data, me), forgotten)
         # the zones of times sent without an offset (extract.repair.Reference) are known before any appointment
         calendars = client.get(ENDPOINTS["calendars"])
         reference = Reference.of(calendars, me)
@@ -388,9 +395,13 @@ def sync_tenant(
             retire_share=settings.retire_share,
             statuses=order_statuses(),
             as_of=settings.as_of,
+            privacy=privacy if privacy.omit_health or forgotten else None,
         )
         info = load(pipeline, source, loader_file_format)
         load_id = info.loads_ids[-1] if info.loads_ids else None
+        result.removed = upkeep(pipeline, tenant.tenant_id, privacy.omit_health, settings.retention_days, started)
+        for line in _privacy_lines(privacy, settings, result.removed):
+            log(f"  tenant {tenant.tenant_id}: {line}")
         result.status = "success"
         result.held = "; ".join(a.reason for a in result.counts.absence.values() if a.reason) or None
         if window.reconcile is not None:
@@ -451,6 +462,19 @@ def sync_tenant(
         result.error = result.error or f"could not record the run row: {one_line(exc)}"
         result.cause = result.cause or exc
     return result
+
+
+def _privacy_lines(privacy: Privacy, settings: SyncSettings, removed: Removed) -> list[str]:
+    """What the run kept out of the warehouse and removed from it, in counts (never a value)."""
+    lines = []
+    if privacy.omit_health:
+        why = "/me says the account is HIPAA-enabled" if settings.health_data == "auto" else "ACUITY_HEALTH_DATA=omit"
+        lines.append(f"health data left out (intake-form answers and notes): {why}")
+    if privacy.anonymised:
+        lines.append(f"{len(privacy.anonymised)} records of forgotten people stored anonymised")
+    if removed:
+        lines.append(removed.describe())
+    return lines
 
 
 _TIME_REASONS = ("missing_datetime", "invalid_datetime", "datetime_out_of_range", "datetime_without_offset")

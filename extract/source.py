@@ -30,6 +30,7 @@ from extract.absence import Absence, Budget, confirm, contains, hold_a_large_sha
 from extract.client import AcuityClient
 from extract.errors import AcuityResponseError
 from extract.paging import DEFAULT_PAGE_CEILING, read_all_orders, read_appointment_window
+from extract.privacy import Privacy
 from extract.repair import Reference, as_int, as_received, coerce_types, normalise_times
 from extract.validate import Issue, record_issues, rejected_row, start_instant, surplus_keys
 
@@ -337,16 +338,28 @@ class _Screen:
     """
 
     def __init__(
-        self, resource: str, tenant_id: str, run_id: str, counts: SyncCounts, statuses: frozenset[str] | None = None
+        self,
+        resource: str,
+        tenant_id: str,
+        run_id: str,
+        counts: SyncCounts,
+        statuses: frozenset[str] | None = None,
+        privacy: Privacy | None = None,
     ) -> None:
         self.resource, self.tenant_id, self.run_id, self.counts = resource, tenant_id, run_id, counts
         self.statuses = statuses
+        self.privacy = privacy
         self.rejected: list[dict[str, Any]] = []
+
+    def admit(self, row: Any) -> Any:
+        """The record as it may be stored at all (``extract.privacy``): before it is loaded or set aside."""
+        return row if self.privacy is None else self.privacy.admit(self.resource, row)
 
     def accept(self, row: Any) -> dict[str, Any] | None:
         """The row to load for ``row`` (maybe rewritten to the canonical form), or None when it is quarantined.
 
         Types are coerced only for a record the checks object to: the common, clean record costs one check."""
+        row = self.admit(row)
         issues = record_issues(self.resource, row, self.statuses)
         if issues and isinstance(row, dict) and (coerced := coerce_types(self.resource, row)) is not row:
             row, issues = coerced, record_issues(self.resource, coerced, self.statuses)
@@ -371,7 +384,7 @@ class _Screen:
         ``reason``: ``key`` is what makes two records one (an id; for clients, which have none, their content)."""
         seen: set[Hashable] = set()
         kept = []
-        for row in rows:
+        for row in map(self.admit, rows):  # two records alike once admitted are one record
             identity = key(row)
             if identity is not None and identity in seen:
                 self.reject(row, Issue(reason, "deduplicated"))
@@ -382,6 +395,7 @@ class _Screen:
         return kept
 
     def reject(self, row: Any, issue: Issue) -> None:
+        row = self.admit(row)
         self.counts.issues[self.resource, issue.action, issue.reason] += 1
         self.rejected.append(rejected_row(self.tenant_id, self.run_id, self.resource, as_received(row), issue))
 
@@ -443,6 +457,7 @@ def acuity_source(
     retire_share: int = 50,
     statuses: frozenset[str] | None = None,
     as_of: datetime | None = None,
+    privacy: Privacy | None = None,
 ) -> list[DltResource]:
     """Clients, appointments, orders, appointment types, add-ons, certificates, calendars and the account of one
     Acuity tenant.
@@ -458,6 +473,8 @@ def acuity_source(
     requests and ``retire_share`` percent (``extract.absence``). ``statuses``: the order statuses
     seeds/order_statuses.csv lists (an order in another loads, flagged). ``as_of``: the run's now, for the count of
     appointments booked from it (``counts.future_active``).
+    ``privacy``: what clients, appointments and orders may store (``extract.privacy``: health data left out,
+    forgotten people anonymised).
     """
     schema = dlt.current.source_schema()
     schema.remove_type_detection("iso_timestamp")  # keep Acuity's strings; staging parses them
@@ -504,7 +521,7 @@ def acuity_source(
     def clients() -> Iterator[Any]:
         """All clients: ``/clients`` has no paging and returns every client in one answer. Clients have no id: a
         record that changed or vanished is retired by its content's hash, unless that would retire a large share."""
-        screen = _Screen("clients", tenant_id, run_id, counts)
+        screen = _Screen("clients", tenant_id, run_id, counts, privacy=privacy)
         rows = screen.unique(answer("clients"), _content, "duplicate_record_in_response")
         counts.fetched["clients"] += len(rows)
         kept = _stamped(screen.accepted(rows), tenant_id)
@@ -529,7 +546,7 @@ def acuity_source(
         appointment the warehouse held in the window or slice that no read returned there is confirmed by id before
         it is retired (``extract.absence``).
         """
-        screen = _Screen("appointments", tenant_id, run_id, counts)
+        screen = _Screen("appointments", tenant_id, run_id, counts, privacy=privacy)
         duplicates: list[Any] = []
         outside: list[Any] = []
         edge: list[Any] = []
@@ -633,7 +650,7 @@ def acuity_source(
         expected = state.get(_ORDERS_LAST_COUNT)
         rows = read_all_orders(client.get, page_size, expected=expected, page_ceiling=page_ceiling)
         state[_ORDERS_LAST_COUNT] = len(rows)
-        screen = _Screen("orders", tenant_id, run_id, counts, statuses)
+        screen = _Screen("orders", tenant_id, run_id, counts, statuses, privacy)
         rows = screen.unique(rows, _record_id, _DUPLICATE_ID)
         absent = missing(prior.orders, (key for row in rows if (key := _record_id(row)) is not None))
         outcome = confirm(

@@ -25,6 +25,8 @@ from extract.errors import AcuityAccountMismatchError, AcuityAuthError, AcuityEr
 from extract.pipeline import SyncResult, sync_tenant
 from extract.source import AppointmentWindow, acuity_source
 from orchestrate.warehouse import holding
+from transform import access as file_access
+from transform import erasures
 from transform.errors import PipelineError, disk_failure
 from transform.warehouse import Warehouse
 
@@ -115,8 +117,14 @@ def sync_assets(
         except AcuityError as exc:  # a bad setting: one line, and no retry can fix it
             raise dg.Failure(description=str(exc), allow_retries=False) from None
         try:
-            # PostgreSQL takes concurrent loads: no lock there, so tenants load in parallel
-            with holding(target, context.log.info) if target.target == "duckdb" else contextlib.nullcontext():
+            # as under `make pipeline`: files readable by the owner and ACUITY_FILE_GROUP only, the erasure log and
+            # its salt checked before anything is stored, and forgotten people stored anonymised. PostgreSQL takes
+            # concurrent loads: no lock there, so tenants load in parallel
+            with (
+                file_access.restricted(file_access.current()),
+                holding(target, context.log.info) if target.target == "duckdb" else contextlib.nullcontext(),
+            ):
+                erasures.check(target.path)
                 result = sync_tenant(
                     tenant,
                     settings,
@@ -126,6 +134,7 @@ def sync_assets(
                     log=context.log.info,
                     where=target.describe(),
                     load=load,
+                    forgotten=erasures.forgotten(target.path, tenant.tenant_id),
                 )
         except PipelineError as exc:  # the warehouse is unusable (its folder, its file): said in one line
             raise dg.Failure(description=str(exc)) from None

@@ -64,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve without Acuity's 10 requests/s and 20 concurrent connections limit",
     )
     parser.add_argument(
+        "--hipaa",
+        action="store_true",
+        help="a HIPAA-enabled account: /me says isHIPAA: true, so the pipeline leaves health data out by default",
+    )
+    parser.add_argument(
         "--cache-mb",
         type=int,
         default=DEFAULT_BUDGET // 2**20,
@@ -84,6 +89,8 @@ def main(argv: list[str] | None = None) -> None:
         clients=args.clients,
         orders=args.orders,
     )
+    if args.hipaa:
+        account.sign_baa()
     server = SandboxServer(
         {args.user_id: (args.api_key, account)},
         rate_limit=not args.no_rate_limit,

@@ -191,6 +191,13 @@ class Account:
             yield render.order(order, zone)
 
     # ---- mutations ---------------------------------------------------------------------------------------
+    def sign_baa(self, hipaa: bool = True) -> None:
+        """The account becomes HIPAA-enabled, as Acuity makes one once its Business Associate Agreement is signed:
+        /me then says ``isHIPAA: true``."""
+        with self._lock:
+            self.profile = replace(self.profile, hipaa=hipaa)
+            self.version += 1
+
     def advance(self, days: int) -> date:
         with self._lock:
             self.as_of += timedelta(days=days)

@@ -104,6 +104,7 @@ class Profile:
     timezone: str
     scheduling_page: str
     owner: str
+    hipaa: bool = False  # /me's isHIPAA: the account signed Acuity's Business Associate Agreement
 
 
 @dataclass(frozen=True)

@@ -290,4 +290,5 @@ def me(user_id: int, profile: Profile) -> dict[str, Any]:
         "embedCode": "",
         "plan": "Powerhouse",
         "description": "",
+        "isHIPAA": profile.hipaa,
     }

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import signal
 import sys
 
@@ -47,6 +49,22 @@ def build_parser() -> argparse.ArgumentParser:
     docs = sub.add_parser("docs", help="generate and serve dbt docs on 127.0.0.1")
     docs.add_argument("--port", type=int, default=8080)
     sub.add_parser("sql", help="open a read-only DuckDB shell on the warehouse")
+    forget = sub.add_parser(
+        "forget",
+        help="erase one person from the warehouse, its state, the analysts' copy and the report (docs/privacy.md)",
+        description="Erase one person: their records stay as anonymous rows (counts and revenue reconcile), every"
+        " place is verified, and later syncs store them anonymised until --undo. A value of - is read from"
+        " standard input, so it stays out of your shell history.",
+    )
+    forget.add_argument("--tenant", required=True, type=_tenant_id, help="the tenant_id holding the person")
+    who = forget.add_mutually_exclusive_group(required=True)
+    who.add_argument("--email", help="an email of the person")
+    who.add_argument("--phone", help="a phone of the person, written any way")
+    # Acuity's clients have no id (docs/acuity-api.md): --client-id names the person by the contact_id the models give
+    who.add_argument("--contact-id", "--client-id", dest="contact_id", help="the person's contact_id (marts.contacts)")
+    forget.add_argument(
+        "--undo", action="store_true", help="end an erasure (needs --email or --phone): later syncs store them again"
+    )
     return parser
 
 
@@ -66,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             from transform.tools import sql_shell
 
             return sql_shell()
+        if args.command == "forget":
+            return _forget(args)
         return _run(args)
     except (AcuityError, PipelineError) as exc:
         if requested() is None:
@@ -81,14 +101,32 @@ def main(argv: list[str] | None = None) -> int:
         return die_by(stop.signal_code)
 
 
+def _tenant_id(value: str) -> str:
+    if not re.fullmatch(r"[a-z0-9_]{1,40}", value):
+        raise argparse.ArgumentTypeError("a tenant id is 1-40 characters of a-z, 0-9 and _ (as ACUITY_TENANT_ID)")
+    return value
+
+
+def _forget(args: argparse.Namespace) -> int:
+    from transform import forget
+
+    def given(value: str | None) -> str | None:
+        return sys.stdin.readline().strip() if value == "-" else value
+
+    request = forget.Request(args.tenant, given(args.email), given(args.phone), given(args.contact_id))
+    return forget.undo(request) if args.undo else forget.forget(request)
+
+
 def _run(args: argparse.Namespace) -> int:
     from extract.config import settings_from_env
+    from transform import access
     from transform import warehouse as warehouses
     from transform.dbt import DbtProcess
     from transform.run import force_as_of, report_run, run, tenants_or_demo
     from transform.warehouse import warn_about_secrets
 
     warn_about_secrets()
+    os.umask(access.current().umask)  # before dbt's child starts: what it writes is as private as the run's files
     # settings and accounts first: a bad setting stops the run before anything starts, and the accounts decide the
     # warehouse (the embedded demo has its own)
     settings = settings_from_env(args.as_of, args.since, args.full_refresh)

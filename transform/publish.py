@@ -8,6 +8,10 @@ opened; the next session sees the new one; a failed or killed run publishes noth
 What an analyst's session leaves behind never reaches a new copy: DuckDB replays ``<file>.wal`` onto whatever file
 carries that name, so a write-ahead log left by a read-write session that died would rewrite every fresh copy. The
 copy is published without one, read-only on disk, and the changes of a read-write session end at the next publish.
+
+The copy is readable by the owner and the group ``ACUITY_FILE_GROUP`` names, never by others (``transform.access``),
+from its first byte; with ``ACUITY_PSEUDONYMISED_COPY=1`` it holds the marts only, without names, emails or phones
+(``transform.pseudonymise``).
 """
 
 from __future__ import annotations
@@ -16,31 +20,43 @@ import contextlib
 import fcntl
 import os
 import shutil
-import stat
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 
+from extract.config import BY_ENV, parse_flag
+from transform import access as file_access
+from transform import erasures, pseudonymise, rewrite
 from transform.errors import PipelineError
 from transform.paths import analyst_path, state_dir
 
-_READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+
+def pseudonymised() -> bool:
+    """``ACUITY_PSEUDONYMISED_COPY``: whether analysts get the copy without names, emails and phones."""
+    return parse_flag(BY_ENV["ACUITY_PSEUDONYMISED_COPY"])
 
 
 def publish(private: Path) -> Path:
-    """Copy the checkpointed private warehouse next to it and swap it in for the analysts' copy."""
+    """Copy the checkpointed private warehouse next to it (or its pseudonymised marts) and swap it in for the
+    analysts' copy."""
+    access = file_access.current()
     with duckdb.connect(str(private)) as connection:
         connection.execute("checkpoint")  # fold the WAL into the file so the copy is complete
     published = analyst_path(private)
     staging = published.with_name(f".{published.name}.{os.getpid()}.tmp")
     try:
-        shutil.copyfile(private, staging)
-        os.chmod(staging, _READ_ONLY)
+        with file_access.restricted(access):
+            if pseudonymised():
+                pseudonymise.write(private, staging, erasures.salt(private, access) or b"")
+            else:
+                shutil.copyfile(private, staging)
+        access.give(staging, access.read_only_mode)
         _wal(published).unlink(missing_ok=True)  # a dead read-write session's log must not replay onto the copy
         os.replace(staging, published)
     finally:
         staging.unlink(missing_ok=True)
+        _wal(staging).unlink(missing_ok=True)
     return published
 
 
@@ -49,9 +65,10 @@ def _wal(database: Path) -> Path:
 
 
 def remove_leftovers(private: Path) -> list[Path]:
-    """Temp copies of publishes a kill interrupted (full-size files): only ever ours, removed under the run lock."""
+    """Temp copies of publishes and rewrites a kill interrupted (full-size files): only ever ours, removed under the
+    run lock."""
     published = analyst_path(private)
-    leftovers = sorted(published.parent.glob(f".{published.name}.*.tmp"))
+    leftovers = sorted(published.parent.glob(f".{published.name}.*.tmp*")) + rewrite.leftovers(private)
     for path in leftovers:
         path.unlink(missing_ok=True)
     return leftovers

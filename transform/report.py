@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 import plotly.graph_objects as go
 
+from transform import access as file_access
 from transform import warehouse as warehouses
 from transform.errors import PipelineError
 from transform.paths import analyst_path, published_warehouse
@@ -354,7 +355,8 @@ def build_report(output: Path) -> Path:
     finally:
         connection.close()
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(render_html(sections, datetime.now(UTC)), encoding="utf-8")
+    # readable by the owner and ACUITY_FILE_GROUP only, from its first byte: it lists clients by name
+    file_access.write_file(output, render_html(sections, datetime.now(UTC)).encode(), file_access.current())
     return output
 
 

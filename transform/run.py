@@ -21,11 +21,14 @@ from extract import AcuityError
 from extract.config import SyncSettings, Tenant, tenant_from_env, tenants_from_file
 from extract.pipeline import SyncResult, one_line, stage_of, sync_tenant
 from extract.source import ENDPOINTS, RESOURCES
+from transform import access as file_access
+from transform import erasures
 from transform import warehouse as warehouses
 from transform.dbt import DbtOutcome, DbtProcess
 from transform.errors import PipelineError, disk_failure
 from transform.journal import Journal, describe, left_by_earlier_runs
-from transform.publish import exclusive_run, publish, remove_leftovers
+from transform.publish import exclusive_run, pseudonymised, publish, remove_leftovers
+from transform.rewrite import rewrite
 from transform.signals import Interrupted, code_of, requested, signal_name, stop_if_requested
 
 SANDBOX_USER_ID = "10001"
@@ -108,17 +111,29 @@ def run(
     starts its own as it begins. A disk that refuses — full, read-only, not ours to write — ends the run with one
     ``PipelineError`` line (``stopped_by_the_disk``). An as-of earlier than a tenant's last run, or far ahead of the
     clock, is refused unless ``force_as_of``. A stop (SIGINT/SIGTERM, transform.signals) raises ``Interrupted``
-    naming what it interrupted; the journal (transform.journal) records it for the next run.
+    naming what it interrupted; the journal (transform.journal) records it for the next run. What the run writes is
+    readable by its owner and ``ACUITY_FILE_GROUP`` only (transform.access); forgotten people are stored anonymised
+    (transform.erasures), and a DuckDB file from which a sync removed anything is rewritten (transform.rewrite).
     """
     started = time.perf_counter()
     if tenants is None:
         tenants = tenants_or_demo(tenants_file, use_sandbox)
     target = warehouses.current(demo=not tenants)
+    access = file_access.current()
+    pseudonymised()  # a bad value stops the run before it starts
     target.check_folder()
     with contextlib.ExitStack() as stack:
+        stack.enter_context(file_access.restricted(access))
         step = stack.enter_context(stopped_by_the_disk(target))
         stack.enter_context(exclusive_run(target.path))
         target.check_file()
+        file_access.secure(target, access)
+        erasures.check(target.path)  # the erasure log and its salt, before anything is stored
+        for erasure in erasures.unverified(target.path):
+            log(
+                f"warning: erasure {erasure.erasure_id} (tenant {erasure.tenant_id}) was not verified: run the same"
+                " forget again to finish it (docs/privacy.md)"
+            )
         check_as_of(target, settings, [t.tenant_id for t in tenants] or [DEMO_TENANT], force_as_of)
         for leftover in remove_leftovers(target.path):
             log(f"Removed {leftover.name}, left by a run killed while publishing")
@@ -156,6 +171,7 @@ def run(
                             log=log,
                             where=target.describe(),
                             earlier=earlier,
+                            forgotten=erasures.forgotten(target.path, tenant.tenant_id),
                         )
                     except KeyboardInterrupt as stop:
                         journal.at(stage_of(stop.__cause__) if stop.__cause__ else journal.stage, tenant.tenant_id)
@@ -197,11 +213,16 @@ def run(
                     report.dbt.name_rows(connection)
                 finally:
                     connection.close()
+            if target.target == "duckdb" and any(s.removed for s in report.syncs):
+                stop_if_requested()
+                step.doing = "rewriting the warehouse file"  # what the syncs removed must not stay in freed blocks
+                rewrite(target.path, access)
             if report.dbt.success and target.target == "duckdb":
                 stop_if_requested()
                 step.doing = "publishing the analysts' copy"
                 journal.at("publish")
                 report.published = publish(target.path)
+                file_access.secure(target, access)  # a first run created the warehouse file
             if report.dbt.success:
                 journal.at("done")
         elif any(s.recorded for s in report.syncs):
