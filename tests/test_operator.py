@@ -82,6 +82,9 @@ def test_a_day_of_runs_exit_codes_the_failure_on_record_and_the_morning_view(env
     assert summary[1] == (
         "  since the last run: 2 new bookings, 1 cancellation, 1 reschedule, 1 no-show, 1 payment, 1 deleted in Acuity"
     )
+    assert f"— appointment {changes['canceled']}" in third.stdout, "a change is listed by its record's id"
+    names = {f"{c.first_name} {c.last_name}".strip() for c in env.account.iter_clients()}
+    assert not [name for name in names if name and name in third.stdout], "names are data, not log output"
     assert summary.index("  today and tomorrow, bookings per calendar:") < next(
         i for i, line in enumerate(summary) if line.startswith("  marts.future_appointments")
     )

@@ -237,7 +237,7 @@ def _change_line(change: dict[str, Any]) -> str:
     moved = change.get("previous_happens_at_local")
     if change["change"] == "rescheduled" and moved:
         when = f"{moved:%Y-%m-%d %H:%M} -> {when}"
-    who = " ".join(part for part in (change.get("first_name"), change.get("last_name")) if part) or "(no name)"
+    who = f"{change.get('record') or 'record'} {change.get('record_id')}"  # an id: names are data, not log output
     paid = f"  ${_money(change.get('amount'))}" if change["change"] in ("paid", "ordered") else ""
     where = change.get("calendar") or ("order" if change.get("record") == "order" else "")
     return f"{words:<17} {when}  {where} — {who}{paid}"
