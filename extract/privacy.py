@@ -30,7 +30,7 @@ from extract.validate import column_name
 
 # The resources whose records are about a client, and the columns of theirs that may hold health information:
 # intake-form answers (forms, formsText) and free-text notes (any key dlt would load into those columns).
-PERSONAL_RESOURCES = ("clients", "appointments", "orders")
+PERSONAL_RESOURCES = ("clients", "appointments", "orders", "certificates")  # a certificate names its buyer's email
 HEALTH_COLUMNS = frozenset({"forms", "forms_text", "notes"})
 PSEUDONYM_DOMAIN = "erased.invalid"  # RFC 2606: never a real mailbox
 # letters as a phone keypad reads them, as macros/normalise.sql does: "1-800-FLOWERS" is digits

@@ -473,8 +473,8 @@ def acuity_source(
     requests and ``retire_share`` percent (``extract.absence``). ``statuses``: the order statuses
     seeds/order_statuses.csv lists (an order in another loads, flagged). ``as_of``: the run's now, for the count of
     appointments booked from it (``counts.future_active``).
-    ``privacy``: what clients, appointments and orders may store (``extract.privacy``: health data left out,
-    forgotten people anonymised).
+    ``privacy``: what clients, appointments, orders and certificates may store (``extract.privacy``: health data
+    left out, forgotten people anonymised).
     """
     schema = dlt.current.source_schema()
     schema.remove_type_detection("iso_timestamp")  # keep Acuity's strings; staging parses them
@@ -501,7 +501,7 @@ def acuity_source(
         Many accounts sell no package and define no add-on: an empty first answer still creates the table the models
         read. Only the first: an empty answer to a table that holds rows would retire them all (scd2), and an empty
         answer is no proof that everything was deleted (docs/acuity-api.md, "Absence is not deletion")."""
-        screen = _Screen(name, tenant_id, run_id, counts)
+        screen = _Screen(name, tenant_id, run_id, counts, privacy=privacy)  # /certificates names its buyer
         rows = screen.unique(answer(name, given), _record_id, _DUPLICATE_ID)
         counts.fetched[name] += len(rows)
         loaded = _stamped(screen.accepted(rows), tenant_id)

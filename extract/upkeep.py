@@ -77,6 +77,9 @@ def _changed(sql: Any, table: str, statement: str, where: str, *args: Any) -> in
     return int(count)
 
 
+_PLACES = ", ".join(["%s"] * len(PERSONAL_RESOURCES))  # one parameter per resource
+
+
 def _scrub_health(sql: Any, pipeline: dlt.Pipeline, tenant_id: str) -> int:
     """Empty every health column (and dlt's variant columns of one) in every version that holds a value there, and
     the health values of the tenant's payloads."""
@@ -94,7 +97,7 @@ def _scrub_health(sql: Any, pipeline: dlt.Pipeline, tenant_id: str) -> int:
     try:
         rows = sql.execute_sql(
             f"select _dlt_id, payload from {sql.make_qualified_table_name('rejected_records')}"
-            " where tenant_id = %s and payload is not null and resource in (%s, %s, %s)",
+            f" where tenant_id = %s and payload is not null and resource in ({_PLACES})",
             tenant_id,
             *PERSONAL_RESOURCES,
         )

@@ -81,4 +81,4 @@ def test_an_unknown_analysis_is_a_one_line_error(synced_env: Env) -> None:
         ["make", "--no-print-directory", "analysis", "NAME=nope"], cwd=PROJECT_DIR, capture_output=True, text=True
     )
     assert done.returncode != 0
-    assert done.stderr.startswith("error: no analysis nope: choose from calendar_utilisation,")
+    assert done.stderr.startswith("error: no analysis nope: choose from addon_revenue, calendar_utilisation,")

@@ -47,8 +47,8 @@ BREAKS = [
     (
         "assert_every_fetched_appointment_is_in_the_mart_or_quarantined",
         "models/marts/appointments.sql",
-        "inner join runs\n        on runs.tenant_id = appointments.tenant_id",
-        "inner join runs\n        on runs.tenant_id = appointments.tenant_id\n    where not appointments.is_no_show",
+        "and products_by_code.code = upper(appointments.certificate_code)\n",
+        "and products_by_code.code = upper(appointments.certificate_code)\n    where not appointments.is_no_show\n",
     ),
     (
         "assert_every_client_record_is_in_a_contact",

@@ -66,10 +66,19 @@ def her_duplicates(rows: list[dict]) -> list[dict]:
     return [*rows, *(row for row in rows if row.get("email", "").strip().lower() == EMAILS[0])]
 
 
+def her_payments(rows: list[dict]) -> list[dict]:
+    """/appointments with her the biggest payer, so the report's top clients name her (and the scan must find her)."""
+    return [
+        {**row, "amountPaid": "99999.00"} if str(row.get("email", "")).strip().lower() == EMAILS[0] else row
+        for row in rows
+    ]
+
+
 def test_a_forgotten_client_leaves_no_byte_behind_and_a_later_sync_stores_her_anonymised(
     env: Env, capsys: pytest.CaptureFixture[str]
 ) -> None:
     env.server.inject(Fault(status=200, times=10**6, mangle=her_duplicates, path="/clients"))
+    env.server.inject(Fault(status=200, times=10**6, mangle=her_payments, path="/appointments", exact=True))
     assert env.sync().failures == []
     build_report(env.warehouse.with_name("report.html"))
     needles = (*EMAILS, PHONE, *SPELLINGS, NAME)

@@ -60,6 +60,7 @@ _KEYS: dict[str, Callable[[Any], str | None]] = {
     "name": lambda value: name_key(value, None),
 }
 _IDENTITY = ("first_name", "last_name", "email", "phone")
+_SPELLING = {"first_name": "firstName", "last_name": "lastName", "email": "email", "phone": "phone"}  # Acuity's
 _DIGITS = "regexp_replace(translate(upper(coalesce(phone, '')), '{}', '{}'), '[^0-9]', '', 'g')".format(*KEYPAD)
 _FULL_NAME = "regexp_replace(lower(coalesce(first_name, '') || ' ' || coalesce(last_name, '')), '\\s+', ' ', 'g')"
 
@@ -230,16 +231,20 @@ def anonymise(sql: Any, tenant: str, forgotten: Forgotten, person: Person) -> di
         if not columns:
             continue
         ids = {"appointments": person.appointment_ids, "orders": person.order_ids}.get(table, set())
-        candidates, parameters = _candidates(person, ids)
+        candidates, parameters = _candidates(person, ids, columns)
         qualified = sql.make_qualified_table_name(table)
         identity = "id" if "id" in columns else "null"
         # health data, and what dlt put in a variant column of an identity column (a value of another type)
         emptied = [name for name in columns if name.split("__v_")[0] in HEALTH_COLUMNS]
         emptied += [name for name in columns if "__v_" in name and name.split("__v_")[0] in _IDENTITY]
+        present = [name for name in _IDENTITY if name in columns]  # /certificates carries an email only
+        selected = ", ".join(
+            name if name in columns else "null" for name in ("email", "phone", "first_name", "last_name")
+        )
         count = 0
         for row_hash, valid_from, key, email, phone, first, last in _rows(
             sql,
-            f"select _dlt_id, _dlt_valid_from, {identity}, email, phone, first_name, last_name from {qualified}"
+            f"select _dlt_id, _dlt_valid_from, {identity}, {selected} from {qualified}"
             f" where tenant_id = %s and ({candidates})",
             tenant,
             *parameters,
@@ -250,15 +255,12 @@ def anonymise(sql: Any, tenant: str, forgotten: Forgotten, person: Person) -> di
             if phone_key(phone) is not None and phone:
                 person.spellings.add(phone)
             clean = forgotten.anonymised(record)
-            assignments = [f"{name} = %s" for name in _IDENTITY]
+            assignments = [f"{name} = %s" for name in present]
             assignments += [f"{sql.escape_column_name(name)} = null" for name in emptied]
             sql.execute_sql(
                 f"update {qualified} set {', '.join(assignments)}, _dlt_id = %s"
                 " where tenant_id = %s and _dlt_id = %s and _dlt_valid_from = %s",
-                clean["firstName"],
-                clean["lastName"],
-                clean["email"],
-                clean["phone"],
+                *(clean[_SPELLING[name]] for name in present),
                 _new_row_hash(forgotten.salt, row_hash),
                 tenant,
                 row_hash,
@@ -269,7 +271,12 @@ def anonymise(sql: Any, tenant: str, forgotten: Forgotten, person: Person) -> di
     return counted
 
 
-_VERSIONS = {"clients": "client record versions", "appointments": "appointment versions", "orders": "order versions"}
+_VERSIONS = {
+    "clients": "client record versions",
+    "appointments": "appointment versions",
+    "orders": "order versions",
+    "certificates": "certificate versions",
+}
 
 
 def _columns(sql: Any, table: str) -> list[str]:
@@ -286,10 +293,14 @@ def _columns(sql: Any, table: str) -> list[str]:
     ]
 
 
-def _candidates(person: Person, ids: set[int]) -> tuple[str, list[str]]:
-    """A condition every version of the person's records meets (and a few others may): the exact rule follows."""
+def _candidates(person: Person, ids: set[int], columns: list[str]) -> tuple[str, list[str]]:
+    """A condition every version of the person's records meets (and a few others may): the exact rule follows.
+    A table without a kind's columns (a certificate has no phone or name of the person) is not searched by it."""
+    needs = {"email": ("email",), "phone": ("phone",), "name": ("first_name", "last_name")}
     checks, parameters = ["1 = 0"], []
     for kind, key in sorted(person.keys):
+        if not all(name in columns for name in needs[kind]):
+            continue
         expression = {"email": "lower(coalesce(email, ''))", "phone": _DIGITS, "name": _FULL_NAME}[kind]
         checks.append(f"strpos({expression}, %s) > 0")
         parameters.append(key)
