@@ -27,7 +27,7 @@ ifdef POSTGRES_URL
 export ACUITY_POSTGRES_URL := $(POSTGRES_URL)
 endif
 
-.PHONY: pipeline test lint chromium postgres sandbox docs sql analysis bench report forget clean orchestrate
+.PHONY: pipeline test test-all lint chromium postgres sandbox docs sql analysis bench report forget clean orchestrate
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -46,8 +46,12 @@ $(ORCHESTRATE_STAMP): $(STAMP)
 pipeline: $(STAMP)
 	@$(BIN)/python -m transform $(ARGS)
 
-## Lint, then run the whole test suite (pytest drives the sandbox over HTTP and runs dbt's unit and data tests).
+## Lint, then run the test suite but its slowest repeat-run proofs (pytest drives the sandbox over HTTP and runs dbt's
+## unit and data tests); CI runs this. `make test-all` runs every test, the `slow` ones included (pyproject.toml).
 test: $(STAMP) $(ORCHESTRATE_STAMP) lint chromium postgres
+	@$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --max-worker-restart 0 -m "not slow" $(PYTEST_ARGS)
+
+test-all: $(STAMP) $(ORCHESTRATE_STAMP) lint chromium postgres
 	@$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --max-worker-restart 0 $(PYTEST_ARGS)
 
 ## Dagster's UI and daemon on a free 127.0.0.1 port (PORT=... to pick one), on the same warehouse: docs/orchestration.md

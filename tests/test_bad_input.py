@@ -246,7 +246,9 @@ def test_a_canceled_value_that_is_no_boolean_lands_where_staging_looks(env: Env)
     ]
 
 
-@pytest.mark.parametrize("page_size", ["2000", "40"])  # a response that is not full, and full ones
+@pytest.mark.parametrize(
+    "page_size", [pytest.param("2000", marks=pytest.mark.slow), "40"]
+)  # a response that is not full, and full ones
 def test_impossible_appointments_are_quarantined_not_dropped_or_fatal(env: Env, page_size: str) -> None:
     env.monkeypatch.setenv("ACUITY_PAGE_SIZE", page_size)
 

@@ -46,6 +46,7 @@ def query(path: Path, sql: str) -> list[tuple]:
         return connection.execute(sql).fetchall()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stage", ["load", "publish"])
 def test_a_later_run_killed_then_rerun_equals_a_clean_run(tmp_path: Path, stage: str) -> None:
     """Issue 12 case 1: the killed run is the second one, on a warehouse with history."""
@@ -73,6 +74,7 @@ def test_a_later_run_killed_then_rerun_equals_a_clean_run(tmp_path: Path, stage:
     assert not list(history.parent.glob(".analyst.duckdb.*.tmp")), "a killed publish's temp copy is cleaned"
 
 
+@pytest.mark.slow
 def test_a_pending_load_that_cannot_load_is_aborted_and_the_rerun_equals_a_clean_run(tmp_path: Path) -> None:
     """A full disk leaves a package whose files are cut short: the next run abandons it (rolling dlt's state back)
     and re-reads its window, instead of retrying it forever."""
@@ -186,6 +188,7 @@ def test_the_demo_never_mixes_into_the_real_account_and_the_real_one_backfills(t
     assert_marts_equal_ground_truth(lambda sql: query(analyst_path(warehouse), sql), account)
 
 
+@pytest.mark.slow
 def test_two_pipelines_on_two_warehouses_run_together(tmp_path: Path) -> None:
     """Issue 12 case 4: nothing of one warehouse's state (dlt's folder, dbt's target, lock, temp files) is shared."""
     account = build_account("seed", 42, AS_OF)
@@ -200,6 +203,7 @@ def test_two_pipelines_on_two_warehouses_run_together(tmp_path: Path) -> None:
         assert (state_dir(warehouse) / "dlt").is_dir() and (state_dir(warehouse) / "dbt").is_dir()
 
 
+@pytest.mark.slow
 def test_an_analysts_dead_read_write_session_never_changes_a_new_publish(env: Env) -> None:
     """Issue 12 cases 5 and 6: a stale WAL and a killed publish's temp copy are gone after the next publish."""
     assert env.sync().failures == []

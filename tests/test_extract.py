@@ -77,7 +77,7 @@ def test_a_whole_account_window_takes_one_request_at_the_ceiling(server) -> None
     ]
 
 
-@pytest.mark.parametrize("retry_after", [1, None])
+@pytest.mark.parametrize("retry_after", [pytest.param(1, marks=pytest.mark.slow), None])
 def test_429_and_5xx_are_retried_and_counted(env: Env, retry_after: int | None) -> None:
     env.server.inject(Fault(status=429, times=2, retry_after=retry_after, path="/appointments"))
     env.server.inject(Fault(status=503, times=2, path="/clients"))

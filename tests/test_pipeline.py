@@ -148,6 +148,7 @@ def test_a_run_with_a_short_horizon_keeps_every_run_consistent(env: Env) -> None
     assert env.query("select run_id from marts.sync_metrics") == [(latest,)]
 
 
+@pytest.mark.slow
 def test_a_wrong_historical_run_row_never_fails_a_later_build(env: Env) -> None:
     """Old run rows are history: one recorded wrong (fetched 0, as a run that loaded without extracting once wrote)
     or twice never fails a later build, which judges only each tenant's latest run."""

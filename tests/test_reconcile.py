@@ -90,6 +90,7 @@ def test_old_edits_cancellations_and_deletions_are_reconciled_within_the_cycle(e
     )
 
 
+@pytest.mark.slow
 def test_a_killed_run_does_not_skip_its_slice(tmp_path: Path) -> None:
     """The rotation position is committed with the load: a run killed before its load leaves its slice to the next
     run; one killed during its load has its slice loaded when the next run finishes that load."""
@@ -119,6 +120,7 @@ def test_a_killed_run_does_not_skip_its_slice(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_a_slice_retires_nothing_of_another_tenant_or_outside_its_dates(workdir: Path, monkeypatch) -> None:
     """North and south are the same account twice. After the backfill, north loses three old appointments (200, 300,
     400 days old) while south keeps them; the next run of both reconciles one slice that holds only the oldest one."""
@@ -200,7 +202,9 @@ def extract_and_load(settings: SyncSettings) -> None:
     assert result.status == "success", result.error
 
 
-@pytest.mark.parametrize("zone", ["calendar", "UTC", "account"])
+@pytest.mark.parametrize(
+    "zone", [pytest.param("calendar", marks=pytest.mark.slow), "UTC", pytest.param("account", marks=pytest.mark.slow)]
+)
 def test_appointments_on_the_edge_days_of_windows_and_slices_are_read_whatever_zone_min_date_compares_in(
     zone: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -53,6 +53,7 @@ def test_transient_faults_are_retried_to_the_clean_result(env: Env) -> None:
     assert run == [(5, 2, len(env.server.request_log))], "every attempt is counted, the reset/truncated/slow ones too"
 
 
+@pytest.mark.slow
 def test_a_server_that_ignores_min_date_and_repeats_rows_still_yields_the_clean_result(env: Env) -> None:
     """Full responses from a server ignoring minDate are covered request by request in tests/unit/test_paging.py;
     here the same faults over HTTP, through the whole pipeline."""
@@ -152,6 +153,7 @@ def test_permanent_errors_fail_in_one_line_and_publish_nothing(env: Env, fault: 
         assert len([e for e in env.server.request_log if e[2] == fault.status]) == 1, "not retried"
 
 
+@pytest.mark.slow
 def test_an_open_analyst_session_neither_blocks_the_sync_nor_sees_it_half_done(env: Env) -> None:
     env.sync()
     published = analyst_path(env.warehouse)
@@ -197,7 +199,9 @@ def test_a_second_pipeline_is_refused_with_a_clear_message(env: Env) -> None:
     assert not env.warehouse.exists() or env.query("select count(*) from raw_acuity.sync_runs") == [(0,)]
 
 
-@pytest.mark.parametrize("stage", ["extract", "load", "dbt"])
+@pytest.mark.parametrize(
+    "stage", [pytest.param("extract", marks=pytest.mark.slow), "load", pytest.param("dbt", marks=pytest.mark.slow)]
+)
 def test_kill_9_at_any_stage_then_rerun_equals_a_clean_run(tmp_path: Path, stage: str) -> None:
     account = build_account("seed", 42, AS_OF)
     with SandboxServer({USER_ID: (API_KEY, account)}, rate_limit=False) as server:

@@ -27,7 +27,7 @@ from test_day_n import day_n_env, query
 from sandbox import Fault, SandboxServer, build_account
 from transform.paths import analyst_path, pipelines_dir
 
-pytestmark = pytest.mark.soak
+pytestmark = [pytest.mark.soak, pytest.mark.slow]
 
 DAYS = 21
 SINCE = "2025-06-01"
