@@ -68,8 +68,16 @@ def start(env: dict[str, str], via_make: bool, publishing_signal: int | None = N
         command = [sys.executable, "-m", "transform", *ARGS]
     return subprocess.Popen(
         command, env=env, cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True,
+        start_new_session=True, preexec_fn=default_signals,
     )  # fmt: skip
+
+
+def default_signals() -> None:
+    """Start as cron, systemd or a shell start it: SIGINT and SIGTERM at their defaults. A test process may ignore
+    SIGINT (an in-process run before it), and make keeps a signal ignored at its start ignored: it would then outlive
+    its child's stop and exit 2, as it never would under an operator."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def signal_when(process: subprocess.Popen, reached: Callable[[], bool], code: int, what: str) -> None:
